@@ -1,0 +1,21 @@
+"""physinf's error classes (shared with ``theory``, re-exported here)."""
+
+from theory.errors import (
+    EventFileError,
+    InvalidParameterError,
+    KinematicsError,
+    PDFError,
+    PhysinfError,
+    UnknownNameError,
+    did_you_mean,
+)
+
+__all__ = [
+    "PhysinfError",
+    "UnknownNameError",
+    "InvalidParameterError",
+    "KinematicsError",
+    "PDFError",
+    "EventFileError",
+    "did_you_mean",
+]

@@ -1,0 +1,1 @@
+"""Process registry: each process is a module with one Process subclass."""

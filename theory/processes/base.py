@@ -1,0 +1,231 @@
+"""The Process contract: a squared amplitude as a polynomial in Wilson coefficients.
+
+A process module builds, once, SymPy expressions for each *morphing component*:
+
+    sum|M|^2(z; theta) = sum_c f_c(theta) * A_c(z),   f_c(theta) = prod_i theta_i^k_ci,
+
+spin- and colour-averaged, as functions of the momentum-component symbols of its
+particles (incoming first, all momenta physical, i.e. incoming ones flow in) and of
+coupling symbols whose numbers depend on the parton channel. Numbers come from
+``lambdify`` with common-subexpression elimination; nothing is typed twice.
+
+Identical final-state particles: the 1/n! factor belongs to the cross section and is
+stored in ``Channel.symmetry_factor``, never inside |M|^2.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Literal, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from theory.errors import InvalidParameterError, KinematicsError
+
+__all__ = [
+    "Channel",
+    "PhaseSpaceHint",
+    "Process",
+    "momentum_symbols",
+    "monomials",
+    "monomial_values",
+    "monomial_gradients",
+]
+
+
+def momentum_symbols(label: str) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol, sp.Symbol]:
+    """The four real component symbols (E, px, py, pz) of the momentum called ``label``."""
+    return tuple(sp.Symbol(f"{label}_{i}", real=True) for i in range(4))  # type: ignore[return-value]
+
+
+def monomials(n_coefficients: int, max_degree: int) -> np.ndarray:
+    """All exponent vectors k with sum(k) <= max_degree, SM (all zeros) first.
+
+    Ordered by total degree, then lexicographically descending, e.g. for two
+    coefficients: 1, c1, c2, c1^2, c1 c2, c2^2. Count: C(n + d, d).
+    """
+    rows = []
+    for degree in range(max_degree + 1):
+        for combo in itertools.combinations_with_replacement(range(n_coefficients), degree):
+            k = [0] * n_coefficients
+            for i in combo:
+                k[i] += 1
+            rows.append(k)
+    return np.array(rows, dtype=int).reshape(len(rows), n_coefficients)
+
+
+def monomial_values(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """f_c(theta) for each monomial row of ``powers``; theta may be (n,) or (m, n)."""
+    theta = np.asarray(theta, dtype=float)
+    return np.prod(theta[..., None, :] ** powers, axis=-1)
+
+
+def monomial_gradients(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """d f_c / d theta_i, shape (..., n_components, n_coefficients)."""
+    theta = np.asarray(theta, dtype=float)
+    n = powers.shape[1]
+    out = np.zeros(theta.shape[:-1] + powers.shape)
+    for i in range(n):
+        lowered = powers.copy()
+        lowered[:, i] = np.maximum(lowered[:, i] - 1, 0)
+        out[..., i] = powers[:, i] * np.prod(theta[..., None, :] ** lowered, axis=-1)
+    return out
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One parton-level subprocess: flavours and the couplings its expressions need."""
+
+    name: str
+    incoming: tuple[int, int]
+    outgoing: tuple[int, ...]
+    couplings: Mapping[str, float] = field(default_factory=dict)
+    symmetry_factor: float = 1.0
+
+
+@dataclass(frozen=True)
+class PhaseSpaceHint:
+    """What the generator needs to choose a phase-space mapping.
+
+    kind: ``"2to2"`` (two massless or massive final particles), ``"2to3_tchannel"``
+    (two jets plus a heavy particle from t-channel exchange, e.g. WBF), ``"2to3"``
+    (three massless particles).
+    resonance: (mass, width) of an s-channel resonance to map out, if any.
+    tchannel_mass: mass of the exchanged boson for t-channel mappings.
+    """
+
+    kind: Literal["2to2", "2to3_tchannel", "2to3"]
+    masses: tuple[float, ...]
+    resonance: tuple[float, float] | None = None
+    tchannel_mass: float | None = None
+
+
+class Process:
+    """Base class: subclasses set the class attributes and implement ``_build_components``.
+
+    Class attributes a subclass sets:
+      name, coefficients (Wilson-coefficient names, in theta order), labels
+      (momentum labels, incoming first), max_degree, collider ("ee" or "pp"),
+      phase_space (PhaseSpaceHint), references (arXiv ids / books).
+    """
+
+    name: str = ""
+    description: str = ""
+    coefficients: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    max_degree: int = 2
+    collider: Literal["ee", "pp"] = "pp"
+    phase_space: PhaseSpaceHint
+    references: tuple[str, ...] = ()
+
+    # ---- to implement
+    def _build_components(self) -> list[sp.Expr]:
+        """One SymPy expression per row of ``self.powers`` (averaged |M|^2 pieces)."""
+        raise NotImplementedError
+
+    @property
+    def channels(self) -> tuple[Channel, ...]:
+        raise NotImplementedError
+
+    def scale(self, p: np.ndarray) -> np.ndarray:
+        """Factorisation/renormalisation scale per event (GeV); subclasses override."""
+        raise NotImplementedError
+
+    def cuts(self, p: np.ndarray) -> np.ndarray:
+        """Boolean mask of events passing the process's default generator cuts."""
+        return np.ones(p.shape[0], dtype=bool)
+
+    # ---- derived
+    @property
+    def n_particles(self) -> int:
+        return len(self.labels)
+
+    @cached_property
+    def powers(self) -> np.ndarray:
+        return monomials(len(self.coefficients), self.max_degree)
+
+    @property
+    def n_components(self) -> int:
+        return self.powers.shape[0]
+
+    @cached_property
+    def theta_symbols(self) -> tuple[sp.Symbol, ...]:
+        return tuple(sp.Symbol(c, real=True) for c in self.coefficients)
+
+    @cached_property
+    def momenta(self) -> dict[str, tuple[sp.Symbol, ...]]:
+        return {label: momentum_symbols(label) for label in self.labels}
+
+    @cached_property
+    def coupling_symbols(self) -> tuple[sp.Symbol, ...]:
+        names = sorted({k for ch in self.channels for k in ch.couplings})
+        return tuple(sp.Symbol(n, real=True) for n in names)
+
+    @cached_property
+    def component_expressions(self) -> list[sp.Expr]:
+        exprs = self._build_components()
+        if len(exprs) != self.n_components:
+            raise RuntimeError(f"{self.name}: {len(exprs)} components built, {self.n_components} monomials expected")
+        return exprs
+
+    def amplitude2_symbolic(self) -> sp.Expr:
+        """sum_c f_c(theta) A_c as one SymPy expression in theta and momenta."""
+        total = sp.Integer(0)
+        for k, expr in zip(self.powers, self.component_expressions):
+            total += sp.Mul(*[t**int(e) for t, e in zip(self.theta_symbols, k)]) * expr
+        return total
+
+    @cached_property
+    def _numeric(self) -> Callable:
+        args = [s for label in self.labels for s in self.momenta[label]] + list(self.coupling_symbols)
+        return sp.lambdify(args, self.component_expressions, modules="numpy", cse=True)
+
+    def check_theta(self, theta: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Validate a Wilson-coefficient vector (or a stack of them) for this process."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape[-1:] != (len(self.coefficients),):
+            raise InvalidParameterError(
+                f"process {self.name!r} has {len(self.coefficients)} Wilson coefficients "
+                f"{list(self.coefficients)}, but theta has shape {theta.shape}; pass one value per coefficient"
+            )
+        if not np.all(np.isfinite(theta)):
+            raise InvalidParameterError(f"theta must be finite, got {theta}")
+        return theta
+
+    def _check_momenta(self, p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        if p.ndim != 3 or p.shape[1:] != (self.n_particles, 4):
+            raise KinematicsError(
+                f"momenta for {self.name!r} must have shape (n_events, {self.n_particles}, 4) "
+                f"ordered as {list(self.labels)}, got {p.shape}"
+            )
+        return p
+
+    def channel(self, name: str) -> Channel:
+        for ch in self.channels:
+            if ch.name == name:
+                return ch
+        from theory.errors import UnknownNameError, did_you_mean
+
+        known = [c.name for c in self.channels]
+        raise UnknownNameError(f"process {self.name!r} has no channel {name!r}.{did_you_mean(name, known)}")
+
+    def components(self, p: np.ndarray, channel: Channel | None = None) -> np.ndarray:
+        """Averaged |M|^2 components A_c(z), shape (n_events, n_components)."""
+        p = self._check_momenta(p)
+        channel = channel if channel is not None else self.channels[0]
+        couplings = [channel.couplings.get(s.name, 0.0) for s in self.coupling_symbols]
+        cols = [p[:, i, j] for i in range(self.n_particles) for j in range(4)]
+        values = self._numeric(*cols, *couplings)
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (p.shape[0],)) for v in values], axis=-1)
+
+    def amplitude2(self, p: np.ndarray, theta: Sequence[float], channel: Channel | None = None) -> np.ndarray:
+        """Averaged |M|^2 at Wilson coefficients theta."""
+        theta = self.check_theta(theta)
+        return self.components(p, channel) @ monomial_values(self.powers, theta)
+
+    def __repr__(self) -> str:
+        return f"<Process {self.name}: coefficients={list(self.coefficients)}, {self.n_components} components>"
