@@ -11,7 +11,7 @@ LO/NLO running: e.g. Ellis, Stirling, Webber, "QCD and collider physics", eq. (2
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from theory.errors import InvalidParameterError
 
@@ -36,13 +36,20 @@ class SMInputs:
     wH: float = 4.07e-3
     alpha_s_mZ: float = 0.118
     nf: int = 5
-    extra: dict = field(default_factory=dict, compare=False)
+    # Overrides, only to reproduce another program's couplings (e.g. Pythia 8's fixed
+    # alpha_em(m_Z) and MSbar sin^2 theta_W); None keeps the G_mu-scheme values.
+    alpha_fixed: float | None = None
+    sw2_fixed: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("GF", "mZ", "mW", "mH", "wZ", "wW", "alpha_s_mZ"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise InvalidParameterError(f"SM input {name} must be a positive finite number, got {value!r}")
+        for name in ("alpha_fixed", "sw2_fixed"):
+            value = getattr(self, name)
+            if value is not None and not (0 < value < 1):
+                raise InvalidParameterError(f"SM input {name} must lie in (0, 1), got {value!r}")
         if self.mW >= self.mZ:
             raise InvalidParameterError(
                 f"m_W = {self.mW} must be below m_Z = {self.mZ} (s_W^2 = 1 - m_W^2/m_Z^2 > 0 in the G_mu scheme)"
@@ -51,16 +58,20 @@ class SMInputs:
     # ---- derived G_mu-scheme quantities
     @property
     def sw2(self) -> float:
-        """sin^2 theta_W = 1 - m_W^2/m_Z^2 (on-shell definition)."""
+        """sin^2 theta_W = 1 - m_W^2/m_Z^2 (on-shell definition), unless overridden."""
+        if self.sw2_fixed is not None:
+            return self.sw2_fixed
         return 1.0 - self.mW**2 / self.mZ**2
 
     @property
     def cw2(self) -> float:
-        return self.mW**2 / self.mZ**2
+        return 1.0 - self.sw2
 
     @property
     def alpha(self) -> float:
-        """alpha_Gmu = sqrt(2) G_F m_W^2 s_W^2 / pi (1/132.18 for m_W = 80.379)."""
+        """alpha_Gmu = sqrt(2) G_F m_W^2 s_W^2 / pi (1/132.18 for m_W = 80.379), unless overridden."""
+        if self.alpha_fixed is not None:
+            return self.alpha_fixed
         return math.sqrt(2.0) * self.GF * self.mW**2 * self.sw2 / math.pi
 
     @property

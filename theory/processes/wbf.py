@@ -1,0 +1,243 @@
+"""Weak-boson fusion q q -> q q H with CP-even and CP-odd dimension-6 HVV operators.
+
+Lagrangian (Warsaw basis, canonically normalised fields, Lambda = 1 TeV):
+
+    L = L_SM + cHW/Lambda^2 (H^dag H) W^I_{mu nu} W^{I mu nu}
+             + cHWtil/Lambda^2 (H^dag H) Wtilde^I_{mu nu} W^{I mu nu},
+    Wtilde_{mu nu} = 1/2 epsilon_{mu nu rho sigma} W^{rho sigma},  epsilon^{0123} = +1.
+
+With H^dag H -> (v + h)^2/2 and W^3 = c_W Z + s_W A the operators give, for two incoming
+bosons V1(k1, index alpha), V2(k2, index beta) (momenta flowing into the vertex):
+
+    i Gamma^{alpha beta} = i [ g_SM^{V1V2} g^{ab}
+                               - 4 (v/Lambda^2) kappa^{V1V2} cHW    (k1.k2 g^{ab} - k2^a k1^b)
+                               - 4 (v/Lambda^2) kappa^{V1V2} cHWtil  eps^{rho a sigma b} k1_rho k2_sigma ]
+
+with g_SM^{WW} = g m_W, g_SM^{ZZ} = g m_Z/c_W (none for Z gamma, gamma gamma) and
+kappa^{WW} = 1, kappa^{ZZ} = c_W^2, kappa^{Z gamma} = s_W c_W, kappa^{gamma gamma} = s_W^2.
+(From h W+_{mu nu} W-^{mu nu} with coefficient 2 c v/Lambda^2; identical Z or photon fields
+give the same factor through the symmetry factor 2.) The operators' shift of the gauge
+kinetic terms is absorbed in the canonical normalisation and the input scheme, so the SM-like
+g^{mu nu} coupling is unchanged. Since the photon couples through c_HW, neutral-current fusion
+includes Z Z, Z gamma, gamma Z and gamma gamma exchange; W fusion only W W.
+
+t-channel approximation, as in VBF programs (e.g. VBFNLO, Pythia's HiggsSM:ff2Hff): each
+quark line emits one boson, line a -> 1 and line b -> 2; s-channel (Higgsstrahlung-like)
+diagrams and the interference between the two assignments for identical quarks are dropped
+(colour- and kinematically suppressed). Spin-summed fermion lines are Dirac traces derived
+by SymPy per chirality (theory.dirac); colour: singlet exchange gives a factor 9/9 = 1.
+CKM: diagonal (u<->d, c<->s); with massless quarks and a unitary CKM this equals the full
+sum over final flavours, except for b lines, which are dropped from W fusion (b -> t closed).
+
+Momenta: pa, pb incoming partons; p1, p2 outgoing partons from lines a and b; pH.
+
+References: Hankele, Klamke, Zeppenfeld, Figy, hep-ph/0609075; Brehmer, Kling, Plehn, Tait,
+arXiv:1712.02350; Grzadkowski et al. (Warsaw basis) arXiv:1008.4884; SMEFTsim, arXiv:2012.11343.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from itertools import product
+
+import numpy as np
+import sympy as sp
+
+from theory.dirac import current_tensor, levi_civita_upper, lower
+from theory.kinematics import minkowski, pt
+from theory.processes.base import Channel, PhaseSpaceHint, Process
+from theory.sm import SM, SMInputs
+
+__all__ = ["WBF"]
+
+LAMBDA = 1000.0  # GeV: Wilson coefficients are c/Lambda^2 in TeV^-2
+
+# (charge, weak isospin T3) of quark flavours 1..5
+_QUARKS = {1: (-1 / 3, -0.5), 2: (2 / 3, 0.5), 3: (-1 / 3, -0.5), 4: (2 / 3, 0.5), 5: (-1 / 3, -0.5)}
+_W_PARTNER = {1: 2, 2: 1, 3: 4, 4: 3}  # diagonal CKM
+_BOSONS = ("W", "Z", "A")
+# Boson pairs that meet at the HVV vertex, with (SM coupling name, kappa name)
+_PAIRS = {("W", "W"): ("gWW", "kWW"), ("Z", "Z"): ("gZZ", "kZZ"), ("Z", "A"): (None, "kZA"),
+          ("A", "Z"): (None, "kZA"), ("A", "A"): (None, "kAA")}
+
+
+def _sym(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+def _lowered_metric() -> sp.Matrix:
+    return sp.diag(1, -1, -1, -1)
+
+
+class WBF(Process):
+    """p p -> j j H through W and Z (and photon) fusion, with cHW and cHWtil."""
+
+    name = "wbf"
+    description = "weak-boson fusion q q -> q q H, t-channel approximation, CP-even cHW and CP-odd cHWtil"
+    coefficients = ("cHW", "cHWtil")
+    labels = ("pa", "pb", "p1", "p2", "pH")
+    max_degree = 2
+    collider = "pp"
+    references = ("hep-ph/0609075", "arXiv:1712.02350", "arXiv:1008.4884", "arXiv:2012.11343")
+
+    def __init__(self, sm: SMInputs = SM) -> None:
+        self.sm = sm
+        self.phase_space = PhaseSpaceHint("2to3_tchannel", masses=(0.0, 0.0, sm.mH), tchannel_mass=sm.mW)
+
+    def with_sm(self, sm: SMInputs) -> "WBF":
+        """The same process with other SM inputs: only the numerical couplings change, so the
+        SymPy expressions and their compiled form are shared with this instance."""
+        import copy
+
+        new = copy.copy(self)
+        new.sm = sm
+        new.phase_space = PhaseSpaceHint("2to3_tchannel", masses=(0.0, 0.0, sm.mH), tchannel_mass=sm.mW)
+        new.__dict__.pop("channels", None)
+        return new
+
+    # ---------------------------------------------------------------- symbols
+    def _line_couplings(self, line: int) -> dict[tuple[str, str], sp.Symbol]:
+        return {(v, ch): _sym(f"G{line}{v}{ch}") for v in _BOSONS for ch in "LR"}
+
+    def _structures(self, k1: list, k2: list) -> list[sp.Matrix]:
+        """Lorentz structures of the HVV vertex, lower indices: g, (k1.k2 g - k2 k1), eps(k1, ., k2, .)."""
+        g = _lowered_metric()
+        k1l = [k1[0], -k1[1], -k1[2], -k1[3]]
+        k2l = [k2[0], -k2[1], -k2[2], -k2[3]]
+        k12 = minkowski(k1, k2)
+        even = sp.Matrix(4, 4, lambda a, b: k12 * g[a, b] - k2l[a] * k1l[b])
+        # eps_{rho alpha sigma beta} k1^rho k2^sigma; eps_{...} = -eps^{...} since det g = -1
+        odd = sp.zeros(4)
+        for (r, a, s, b), sign in levi_civita_upper().items():
+            odd[a, b] += -sign * k1[r] * k2[s]
+        return [g, even, odd]
+
+    def _pair_constants(self, pair: tuple[str, str]) -> list[sp.Expr]:
+        """Constants multiplying the structures for a boson pair: SM, cHW, cHWtil."""
+        sm_name, kappa_name = _PAIRS[pair]
+        sm_const = _sym(sm_name) if sm_name else sp.Integer(0)
+        dim6 = -4 * _sym("vev") / LAMBDA**2 * _sym(kappa_name)
+        return [sm_const, dim6, dim6]
+
+    def _propagator(self, boson: str, q2: sp.Expr) -> sp.Expr:
+        # Feynman gauge, q^mu q^nu terms vanish against massless conserved currents;
+        # t-channel virtualities are space-like, so no width is needed.
+        mass2 = {"W": _sym("mW") ** 2, "Z": _sym("mZ") ** 2, "A": 0}[boson]
+        return 1 / (q2 - mass2)
+
+    def _build_components(self) -> list[sp.Expr]:
+        """|M|^2 = sum over chiralities (c1, c2) and boson pairs P, P' (amplitude, conjugate) of
+        couplings x propagators x constants x K_ab(c1, c2), with K_ab = Re L1 L2 Gamma_a Gamma_b*
+        the purely kinematic contraction of the structures a, b. Writing it in this factorised
+        form lets one evaluation of the K's serve every parton channel."""
+        pa, pb, p1, p2, _ = (list(self.momenta[label]) for label in self.labels)
+        k1 = [pa[i] - p1[i] for i in range(4)]
+        k2 = [pb[i] - p2[i] for i in range(4)]
+        q1sq, q2sq = minkowski(k1, k1), minkowski(k2, k2)
+        G1, G2 = self._line_couplings(1), self._line_couplings(2)
+        # quark lines: Tr[p_out g p_in g P]; antiquark lines the same with in <-> out,
+        # selected numerically by quark_a, quark_b (1: quark, 0: antiquark).
+        sa, sb = _sym("quark_a"), _sym("quark_b")
+        structures = self._structures(k1, k2)
+
+        def line_tensor(p_in, p_out, is_quark, chir):
+            """(Re, Im) of the spin-summed line tensor; the Dirac traces are polynomials with
+            Gaussian-integer coefficients, so real and imaginary parts separate exactly."""
+            q = current_tensor(p_out, p_in, chir)
+            aq = current_tensor(p_in, p_out, chir)
+            parts = [[[e.as_real_imag() for e in (q[i, j], aq[i, j])] for j in range(4)] for i in range(4)]
+            re = sp.Matrix(4, 4, lambda i, j: is_quark * parts[i][j][0][0] + (1 - is_quark) * parts[i][j][1][0])
+            im = sp.Matrix(4, 4, lambda i, j: is_quark * parts[i][j][0][1] + (1 - is_quark) * parts[i][j][1][1])
+            return re, im
+
+        terms = {tuple(k): sp.Integer(0) for k in self.powers.tolist()}
+        for c1, c2 in product("LR", repeat=2):
+            S1, A1 = line_tensor(pa, p1, sa, c1)
+            S2, A2 = line_tensor(pb, p2, sb, c2)
+
+            def kin(a: int, b: int) -> sp.Expr:
+                # Re sum L1^{mu mu'} L2^{nu nu'} X_{mu nu} Y_{mu' nu'} with L = S + iA (Hermitian)
+                core = S1.T * structures[a] * S2 - A1.T * structures[a] * A2
+                return sum(core[i, j] * structures[b][i, j] for i in range(4) for j in range(4))
+
+            K = {(a, b): kin(a, b) for a in range(3) for b in range(a, 3)}
+            for P, Pc in product(_PAIRS, repeat=2):
+                coupling = (G1[(P[0], c1)] * G2[(P[1], c2)] * self._propagator(P[0], q1sq) * self._propagator(P[1], q2sq)
+                            * G1[(Pc[0], c1)] * G2[(Pc[1], c2)] * self._propagator(Pc[0], q1sq) * self._propagator(Pc[1], q2sq))
+                cP, cPc = self._pair_constants(P), self._pair_constants(Pc)
+                for k in self.powers.tolist():
+                    # structure indices: SM (0, 0); linear in theta_i (0, i); quadratic (i, j)
+                    a, b = ([0, 0] + [i + 1 for i, e in enumerate(k) for _ in range(e)])[-2:]
+                    term = cP[a] * cPc[b] * K[(min(a, b), max(a, b))]
+                    # linear terms and mixed quadratic terms appear twice in |sum_c theta_c T_c|^2
+                    if a != b:
+                        term = 2 * term
+                    terms[tuple(k)] += coupling * term
+        # average over the 4 initial helicity states; colour: 9 / 9 = 1
+        return [terms[tuple(k)] / 4 for k in self.powers.tolist()]
+
+    # ---------------------------------------------------------------- channels
+    def _coupling_values(self) -> dict[str, float]:
+        sm = self.sm
+        sw, cw = math.sqrt(sm.sw2), math.sqrt(sm.cw2)
+        return {
+            "gWW": sm.g * sm.mW,
+            "gZZ": sm.g * sm.mZ / cw,
+            "kWW": 1.0,
+            "kZZ": sm.cw2,
+            "kZA": sw * cw,
+            "kAA": sm.sw2,
+            "vev": 2.0 * sm.mW / sm.g,
+            "mW": sm.mW,
+            "mZ": sm.mZ,
+        }
+
+    def _line(self, line: int, flavour: int, current: str) -> dict[str, float]:
+        """Chiral couplings of one quark line (flavour > 0 quark, < 0 antiquark) to W, Z, A."""
+        sm = self.sm
+        q, t3 = _QUARKS[abs(flavour)]
+        gz = sm.g / math.sqrt(sm.cw2)
+        out = {f"G{line}{v}{c}": 0.0 for v in _BOSONS for c in "LR"}
+        if current == "W":
+            out[f"G{line}WL"] = sm.g / math.sqrt(2.0)
+        else:
+            out[f"G{line}ZL"] = gz * (t3 - q * sm.sw2)
+            out[f"G{line}ZR"] = gz * (-q * sm.sw2)
+            out[f"G{line}AL"] = sm.e * q
+            out[f"G{line}AR"] = sm.e * q
+        return out
+
+    @cached_property
+    def channels(self) -> tuple[Channel, ...]:
+        partons = [f for f in range(1, 6)] + [-f for f in range(1, 6)]
+        base = self._coupling_values()
+        out = []
+        for a, b in product(partons, repeat=2):
+            for current in ("Z", "W"):
+                if current == "W":
+                    if abs(a) == 5 or abs(b) == 5:
+                        continue
+                    fa, fb = _W_PARTNER[abs(a)] * np.sign(a), _W_PARTNER[abs(b)] * np.sign(b)
+                    # charge flow: line a emits W+- and line b must emit the opposite charge
+                    dqa = _QUARKS[abs(fa)][0] * np.sign(a) - _QUARKS[abs(a)][0] * np.sign(a)
+                    dqb = _QUARKS[abs(fb)][0] * np.sign(b) - _QUARKS[abs(b)][0] * np.sign(b)
+                    if not math.isclose(dqa + dqb, 0.0, abs_tol=1e-9):
+                        continue
+                    outgoing = (int(fa), int(fb), 25)
+                else:
+                    outgoing = (a, b, 25)
+                couplings = dict(base)
+                couplings.update(self._line(1, a, current))
+                couplings.update(self._line(2, b, current))
+                couplings["quark_a"] = 1.0 if a > 0 else 0.0
+                couplings["quark_b"] = 1.0 if b > 0 else 0.0
+                out.append(Channel(name=f"{a}_{b}_{current}{current}", incoming=(a, b), outgoing=outgoing, couplings=couplings))
+        return tuple(out)
+
+    # ---------------------------------------------------------------- scales and cuts
+    def scale(self, p: np.ndarray) -> np.ndarray:
+        """Geometric mean of the two propagator virtuality estimates (Pythia's default 2 for VBF):
+        mu^2 = sqrt((m_W^2 + pT1^2)(m_W^2 + pT2^2)), with m_W for both W and Z fusion."""
+        m2 = self.sm.mW**2
+        return ((m2 + pt(p[:, 2]) ** 2) * (m2 + pt(p[:, 3]) ** 2)) ** 0.25
