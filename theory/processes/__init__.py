@@ -1,1 +1,5 @@
-"""Process registry: each process is a module with one Process subclass."""
+"""Processes: each a module with one Process subclass; look them up by name."""
+
+from theory.processes.registry import PROCESSES, available_processes, get_process
+
+__all__ = ["PROCESSES", "available_processes", "get_process"]

@@ -222,6 +222,18 @@ class Process:
         values = self._numeric(*cols, *couplings)
         return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (p.shape[0],)) for v in values], axis=-1)
 
+    def components_for_channels(self, p: np.ndarray, channels: Sequence[Channel]) -> np.ndarray:
+        """A_c(z) for several channels at once, shape (n_events, n_channels, n_components).
+
+        Couplings enter the compiled expressions as (1, n_channels) arrays, so every purely
+        kinematic subexpression is evaluated once and shared by all channels."""
+        p = self._check_momenta(p)
+        couplings = [np.array([ch.couplings.get(s.name, 0.0) for ch in channels])[None, :] for s in self.coupling_symbols]
+        cols = [p[:, i, j][:, None] for i in range(self.n_particles) for j in range(4)]
+        values = self._numeric(*cols, *couplings)
+        shape = (p.shape[0], len(channels))
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values], axis=-1)
+
     def amplitude2(self, p: np.ndarray, theta: Sequence[float], channel: Channel | None = None) -> np.ndarray:
         """Averaged |M|^2 at Wilson coefficients theta."""
         theta = self.check_theta(theta)
