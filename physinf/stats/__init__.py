@@ -1,0 +1,92 @@
+"""Statistics: pyhf likelihoods with Wilson-coefficient yields, limits, scans, Fisher information.
+
+From per-monomial templates (:func:`histogram_templates`) to a pyhf model (:func:`build_likelihood`)
+whose yields are SM + Σ c_i·int_i + Σ c_i c_j·quad_ij exactly, through our own ``eftpoly`` modifier;
+two-sided profile-likelihood intervals (:func:`profile_scan`), CLs limits for rates, Fisher
+information and expected widths; publication as a standard background-only workspace + patchset.
+"""
+
+from physinf.stats.binning import fisher_optimal_edges, quantile_edges
+from physinf.stats.errors import FitError, InvalidModelError, StatsError, UnknownCoefficientError, WorkspaceError
+from physinf.stats.fisher import (
+    binned_fisher_information,
+    expected_width,
+    rate_fisher_information,
+    unbinned_fisher_information,
+)
+from physinf.stats.inference import (
+    CLsLimit,
+    CoverageResult,
+    FitResult,
+    Interval,
+    Scan1D,
+    Scan2D,
+    cls_upper_limit,
+    coverage,
+    fit,
+    intervals_from_scan,
+    profile_scan,
+    profile_scan_2d,
+    threshold,
+)
+from physinf.stats.model import (
+    Background,
+    Likelihood,
+    ShapeSystematic,
+    Systematics,
+    build_likelihood,
+    build_workspace,
+    load_likelihood,
+    relative_variation,
+    validate_workspace,
+)
+from physinf.stats.modifier import eft_modifier_set
+from physinf.stats.publish import ExportedFiles, export_patchset, verify_export
+from physinf.stats.templates import Templates, histogram_templates, templates_from_sample
+
+__all__ = [
+    "Background",
+    "CLsLimit",
+    "CoverageResult",
+    "ExportedFiles",
+    "FitError",
+    "FitResult",
+    "Interval",
+    "InvalidModelError",
+    "Likelihood",
+    "Scan1D",
+    "Scan2D",
+    "ShapeSystematic",
+    "StatsError",
+    "Systematics",
+    "Templates",
+    "UnknownCoefficientError",
+    "WorkspaceError",
+    "binned_fisher_information",
+    "build_likelihood",
+    "build_workspace",
+    "cls_upper_limit",
+    "coverage",
+    "eft_modifier_set",
+    "expected_width",
+    "export_patchset",
+    "fisher_optimal_edges",
+    "fit",
+    "histogram_templates",
+    "intervals_from_scan",
+    "load_likelihood",
+    "profile_scan",
+    "profile_scan_2d",
+    "quantile_edges",
+    "rate_fisher_information",
+    "relative_variation",
+    "templates_from_sample",
+    "threshold",
+    "unbinned_fisher_information",
+    "validate_workspace",
+    "verify_export",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__
