@@ -1,3 +1,35 @@
-"""physinf: from a Lagrangian with dimension-6 Wilson coefficients to a published likelihood."""
+"""physinf: from a Lagrangian with dimension-6 Wilson coefficients to a published likelihood.
+
+Subpackages: ``simulate`` (parton-level events, EventSample), ``detector`` (smearing),
+``symbolic`` (distillation of scores into formulas), ``stats`` (pyhf likelihoods, limits,
+Fisher information). Heavy optional dependencies (Pythia, PySR) load only when used.
+"""
 
 __version__ = "0.1.0"
+
+from physinf.errors import (  # noqa: E402
+    EventFileError,
+    InvalidParameterError,
+    KinematicsError,
+    PDFError,
+    PhysinfError,
+    UnknownNameError,
+)
+from physinf.simulate import Cuts, EventSample, generate  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "generate",
+    "EventSample",
+    "Cuts",
+    "PhysinfError",
+    "UnknownNameError",
+    "InvalidParameterError",
+    "KinematicsError",
+    "PDFError",
+    "EventFileError",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

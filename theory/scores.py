@@ -103,6 +103,8 @@ def joint_score(powers: np.ndarray, components: np.ndarray, sigma_components: np
     sigma_components: the integrated S_c in the same normalisation as the totals.
     """
     powers, components, sigma_components, (theta,) = _check(powers, components, sigma_components, theta)
+    if powers.shape[1] == 0:  # a process without Wilson coefficients has an empty score
+        return np.zeros((components.shape[0], 0))
     f = _score_function(tuple(map(tuple, powers)))
     cols = f(list(theta), list(components.T), list(sigma_components))
     return np.stack([np.broadcast_to(np.asarray(c, dtype=float), components.shape[:1]) for c in cols], axis=-1)

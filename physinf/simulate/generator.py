@@ -30,6 +30,7 @@ from theory.processes.base import monomial_values
 __all__ = ["generate", "Integrand", "GEV2_TO_PB", "DEFAULT_CUTS"]
 
 GEV2_TO_PB = 0.3893793721e9  # (hbar c)^2 in pb GeV^2
+_CHUNK = 8192  # phase-space points per call of a compiled amplitude
 
 DEFAULT_CUTS = {
     "wbf": Cuts(pt_min=20.0, abs_eta_max=5.0),
@@ -95,15 +96,17 @@ class Integrand:
             lum = self._luminosities(x1[keep], x2[keep], mu)
             shat = x1[keep] * x2[keep] * self.sqrt_s**2
             pref = jac[keep] / (2.0 * shat) * GEV2_TO_PB
+            groups = [g for g in self.groups if np.any(lum[:, [i for i, _ in g.channels]])]
+            comps = np.zeros((pk.shape[0], len(groups), n_comp))
+            for lo in range(0, pk.shape[0], _CHUNK):  # bounded memory for the compiled expression's temporaries
+                comps[lo : lo + _CHUNK] = self.process.components_for_channels(pk[lo : lo + _CHUNK], [g.channels[0][1] for g in groups])
             acc = np.zeros((pk.shape[0], n_comp))
-            for group in self.groups:
+            rows = np.flatnonzero(keep)[:, None]
+            for k, group in enumerate(groups):
                 idx = [i for i, _ in group.channels]
                 glum = lum[:, idx]
-                if not np.any(glum):
-                    continue
-                comps = self.process.components(pk, group.channels[0][1])
-                acc += glum.sum(axis=1)[:, None] * comps
-                chan[np.flatnonzero(keep)[:, None], idx] = glum * comps[:, :1] * pref[:, None]
+                acc += glum.sum(axis=1)[:, None] * comps[:, k]
+                chan[rows, idx] = glum * comps[:, k, :1] * pref[:, None]
             dens[keep] = acc * pref[:, None]
         return p, dens, chan, x1, x2
 
