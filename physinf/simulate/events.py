@@ -194,6 +194,8 @@ class EventSample:
                 f.attrs["provenance"] = json.dumps(self.provenance, default=str)
                 for name in ("powers", "momenta", "pdg", "weight_components", "theta_ref"):
                     f.create_dataset(name, data=getattr(self, name), compression="gzip" if name == "momenta" else None)
+                # derived, for readers outside physinf: t(z|theta_ref), exact, rate term included
+                f.create_dataset("joint_score_ref", data=self.joint_score(self.theta_ref))
                 grp = f.create_group("observables")
                 for name, col in self.observables.items():
                     grp.create_dataset(name, data=col)

@@ -125,3 +125,35 @@ def test_bad_input_is_explained():
         generate("wbf", 100, sqrt_s=-5.0)
     with pytest.raises(InvalidParameterError, match="non-negative"):
         Cuts(pt_min=-1)
+
+
+def test_saved_file_carries_the_joint_score_at_the_reference_point(wbf_sample, tmp_path):
+    import h5py
+
+    path = wbf_sample.save(tmp_path / "s.h5")
+    with h5py.File(path, "r") as f:
+        np.testing.assert_allclose(f["joint_score_ref"][()], wbf_sample.joint_score(wbf_sample.theta_ref))
+
+
+def test_ee_mumu_generator_reproduces_the_born_cross_section():
+    # sigma(e+e- -> mu+mu-) at sqrt(s) = 10 GeV: (4 pi alpha^2 / 3 s) A0 with the Z (physics notes 3.1);
+    # the generator integrates |M|^2 over cos(theta) by Monte Carlo: agreement within 4 sigma of its error
+    from theory.sm import SM
+
+    s = generate("ee_mumu", 4000, sqrt_s=10.0, seed=2, n_adapt=2000, n_iterations=4)
+    sw2, cw2 = SM.sw2, SM.cw2
+    chi = 100.0 / (4 * sw2 * cw2 * complex(100.0 - SM.mZ**2, SM.mZ * SM.wZ))
+    ve, ae = -0.5 + 2 * sw2, -0.5
+    a0 = 1 + 2 * (-1) * (-1) * ve * ve * chi.real + (ve**2 + ae**2) ** 2 * abs(chi) ** 2
+    expected = 4 * np.pi * SM.alpha**2 / (3 * 100.0) * a0 * 0.3893793721e9
+    assert s.cross_section() == pytest.approx(expected, abs=4 * s.cross_section_error())
+    assert s.cross_section_error() / s.cross_section() < 0.01
+
+
+@pytest.mark.parametrize("name", ["drell_yan", "gg_gg", "gg_ggg"])
+def test_every_hadronic_process_generates(name):
+    # smoke test with physics: momentum conservation and a positive, finite cross section with small MC error
+    s = generate(name, 2000, seed=3, n_adapt=2000, n_iterations=3)
+    p = s.momenta
+    np.testing.assert_allclose(p[:, 0] + p[:, 1], p[:, 2:].sum(axis=1), atol=1e-6)
+    assert s.cross_section() > 0 and s.cross_section_error() < 0.2 * s.cross_section()
