@@ -117,11 +117,12 @@ def joint_ratio(powers, components, sigma_components, theta0, theta1) -> np.ndar
     return np.broadcast_to(np.asarray(f(list(t0), list(t1), list(components.T), list(sigma_components)), dtype=float), components.shape[:1]).copy()
 
 
-def truth_fisher_information(powers, weight_components, theta, luminosity: float) -> np.ndarray:
-    """I_ij = L sum_n d_i sigma_n d_j sigma_n / sigma_n (unbinned, parton level, rate included).
+def truth_fisher_information(powers, weight_components, theta, luminosity: float, background_weights=None) -> np.ndarray:
+    """I_ij = L sum_n d_i sigma_n d_j sigma_n / (sigma_n + b_n) (unbinned, parton level, rate included).
 
     weight_components: per-event morphing weights w_nc in pb, so sigma_n(theta) = sum_c f_c w_nc;
-    luminosity in pb^-1 (1 fb^-1 = 1000 pb^-1).
+    luminosity in pb^-1 (1 fb^-1 = 1000 pb^-1); background_weights: optional per-event b_n in pb
+    (a theta-independent background with the same kinematics dilutes the information).
     """
     from theory.processes.base import monomial_gradients, monomial_values
 
@@ -129,6 +130,8 @@ def truth_fisher_information(powers, weight_components, theta, luminosity: float
     theta = np.asarray(theta, dtype=float)
     w = np.asarray(weight_components, dtype=float)
     sigma_n = w @ monomial_values(powers, theta)
+    if background_weights is not None:
+        sigma_n = sigma_n + np.asarray(background_weights, dtype=float)
     grad_n = w @ monomial_gradients(powers, theta)  # (n_events, n_coef)
     if np.any(sigma_n <= 0):
         raise InvalidParameterError(

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from physinf.stats.errors import InvalidModelError
-from physinf.stats.templates import PB_PER_FB, Templates, monomial_gradients, monomials
+from physinf.stats.templates import PB_PER_FB, Templates
 
 __all__ = [
     "binned_fisher_information",
@@ -71,15 +71,14 @@ def unbinned_fisher_information(
     background_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Truth-level Fisher information, I_ij = L Σ_n ∂_iσ_n ∂_jσ_n / (σ_n + b_n); L in fb⁻¹, weights in pb."""
-    w = np.asarray(weight_components, dtype=float)
-    theta = np.atleast_1d(np.asarray(theta, dtype=float))
-    sigma = w @ monomials(powers, theta)
-    if background_weights is not None:
-        sigma = sigma + np.asarray(background_weights, dtype=float)
-    grad = w @ monomial_gradients(powers, theta)
-    if np.any(~(sigma > 0)):
-        raise InvalidModelError(f"{int(np.sum(~(sigma > 0)))} events have total weight <= 0 at theta={theta}")
-    return luminosity * PB_PER_FB * np.einsum("ni,nj->ij", grad / sigma[:, None], grad)
+    from theory.errors import InvalidParameterError
+    from theory.scores import truth_fisher_information
+
+    try:
+        return truth_fisher_information(powers, weight_components, np.atleast_1d(np.asarray(theta, dtype=float)),
+                                        luminosity * PB_PER_FB, background_weights)
+    except InvalidParameterError as err:
+        raise InvalidModelError(str(err)) from err
 
 
 def expected_width(information: np.ndarray, index: int = 0, level: float = 0.95, profiled: bool = True) -> float:

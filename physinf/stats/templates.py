@@ -15,28 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from physinf.stats.errors import InvalidModelError, UnknownCoefficientError
+from theory.processes.base import monomial_gradients
+from theory.processes.base import monomial_values as monomials
 
 __all__ = ["Templates", "histogram_templates", "templates_from_sample", "monomials", "component_label", "PB_PER_FB"]
 
 #: 1 fb⁻¹ = 1000 pb⁻¹: events = σ[pb] × L[fb⁻¹] × PB_PER_FB
 PB_PER_FB = 1000.0
-
-
-def monomials(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """f_k(θ) = Π_j θ_j^{p_kj} for every component k."""
-    return np.prod(np.asarray(theta, dtype=float)[None, :] ** np.asarray(powers), axis=1)
-
-
-def monomial_gradients(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """∂f_k/∂θ_i, shape (n_comp, n_coef)."""
-    powers = np.asarray(powers)
-    theta = np.asarray(theta, dtype=float)
-    grad = np.zeros(powers.shape, dtype=float)
-    for i in range(powers.shape[1]):
-        lowered = powers.copy()
-        lowered[:, i] = np.maximum(lowered[:, i] - 1, 0)
-        grad[:, i] = powers[:, i] * np.prod(theta[None, :] ** lowered, axis=1)
-    return grad
 
 
 def component_label(powers_row: Sequence[int], names: Sequence[str]) -> str:
