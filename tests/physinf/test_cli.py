@@ -1,0 +1,30 @@
+"""Command line: info lists what exists; generate writes a valid file; bad input exits with a message."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from physinf.cli import app
+from physinf.simulate import EventSample
+
+runner = CliRunner()
+
+
+def test_info_lists_processes_and_pdf_sets():
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 0
+    assert "wbf" in result.output and "NNPDF31_lo_as_0118" in result.output
+
+
+def test_generate_writes_an_event_file(tmp_path):
+    out = tmp_path / "ee.h5"
+    result = runner.invoke(app, ["generate", "ee_mumu", "--events", "500", "--sqrt-s", "91.0", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(EventSample.load(out)) > 400
+
+
+def test_generate_reports_unknown_process(tmp_path):
+    result = runner.invoke(app, ["generate", "wbx", "--out", str(tmp_path / "x.h5")])
+    assert result.exit_code == 2
+    assert "Did you mean 'wbf'" in result.output
+    assert not (tmp_path / "x.h5").exists()
