@@ -37,6 +37,7 @@ from physinf.stats import (  # noqa: E402
     histogram_templates,
     profile_scan,
     quantile_edges,
+    scale_systematic,
     unbinned_fisher_information,
 )
 
@@ -85,7 +86,9 @@ def run(n_events: int, seed: int, lumi: float, n_bins: int, bkg_fraction: float,
         # range: rate-only intervals come from the quadratic term and are much wider
         half = 4 * width_truth if label != "rate only" else 12 * width_truth
         results = {}
-        for variant, syst in (("stat_only", Systematics(mc_stat=False)), ("syst", Systematics(lumi=0.02))):
+        # systematics: 2% luminosity, MC statistics, factorisation scale (muF x 2, x 1/2) as histosys
+        scale = scale_systematic(sample, x, edges, theta0)
+        for variant, syst in (("stat_only", Systematics(mc_stat=False)), ("syst", Systematics(lumi=0.02, shapes=(scale,)))):
             h = half
             while True:
                 t0 = time.perf_counter()
@@ -140,7 +143,7 @@ def run(n_events: int, seed: int, lumi: float, n_bins: int, bkg_fraction: float,
         "seed": seed,
         "sigma_sm_pb": float(sample.cross_section(theta0)),
         "background": f"{bkg_fraction} x SM (same kinematics)",
-        "systematics": "lumi 2% normsys, MC stat staterror",
+        "systematics": "lumi 2% normsys, MC stat staterror, muF x2 and x1/2 histosys (from the sample's scale-varied weights)",
         "truth_fisher_information": float(info_truth[j, j]),
         "width95_truth_optimum": width_truth,
         "time_generate_s": t_gen,

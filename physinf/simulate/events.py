@@ -37,7 +37,9 @@ class EventSample:
       process: process name; coefficients: Wilson-coefficient names; powers: (C, n) monomial
       exponents, row 0 the SM; labels: momentum labels; momenta: (N, P, 4) GeV; pdg: (N, P);
       weight_components: (N, C) pb; observables: name -> (N,); theta_ref: (n,);
-      provenance: process, theta, seed, versions, cuts, sqrt_s, PDF, cross-section estimate.
+      provenance: process, theta, seed, versions, cuts, sqrt_s, PDF, cross-section estimate;
+      variations: name -> (N, C) morphing weights under a systematic variation, e.g.
+      "muF_x2" (factorisation scale doubled), same events, same morphing structure.
     """
 
     process: str
@@ -50,6 +52,7 @@ class EventSample:
     observables: dict[str, np.ndarray] = field(default_factory=dict)
     theta_ref: np.ndarray | None = None
     provenance: dict = field(default_factory=dict)
+    variations: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.powers = np.asarray(self.powers, dtype=int)
@@ -74,6 +77,9 @@ class EventSample:
         for name, col in self.observables.items():
             if np.shape(col) != (n,):
                 problems.append(f"observable {name!r} has shape {np.shape(col)}, expected ({n},)")
+        for name, var in self.variations.items():
+            if np.shape(var) != self.weight_components.shape:
+                problems.append(f"variation {name!r} has shape {np.shape(var)}, expected {self.weight_components.shape}")
         if self.theta_ref.shape != (len(self.coefficients),):
             problems.append(f"theta_ref shape {self.theta_ref.shape} != ({len(self.coefficients)},)")
         if problems:
@@ -130,6 +136,14 @@ class EventSample:
         """Truth-level Fisher information at theta for a luminosity in fb^-1."""
         return truth_fisher_information(self.powers, self.weight_components, self._theta(theta), luminosity_fb * 1000.0)
 
+    def variation_weights(self, name: str, theta=None) -> np.ndarray:
+        """Per-event weights at theta under a stored variation (e.g. "muF_x2")."""
+        if name not in self.variations:
+            from theory.errors import UnknownNameError, did_you_mean
+
+            raise UnknownNameError(f"no variation {name!r}; stored: {sorted(self.variations)}.{did_you_mean(name, sorted(self.variations))}")
+        return self.variations[name] @ monomial_values(self.powers, self._theta(theta))
+
     def effective_size(self, theta=None) -> float:
         """Kish effective sample size (sum w)^2 / sum w^2 at theta."""
         w = self.weights(theta)
@@ -144,7 +158,7 @@ class EventSample:
             process=self.process, coefficients=self.coefficients, powers=self.powers, labels=self.labels,
             momenta=self.momenta[index], pdg=self.pdg[index], weight_components=self.weight_components[index],
             observables={k: v[index] for k, v in self.observables.items()}, theta_ref=self.theta_ref,
-            provenance=dict(self.provenance),
+            provenance=dict(self.provenance), variations={k: v[index] for k, v in self.variations.items()},
         )
 
     def split(self, fractions, rng: np.random.Generator) -> list["EventSample"]:
@@ -158,6 +172,7 @@ class EventSample:
         for lo, hi, frac in zip(edges[:-1], edges[1:], fractions):
             part = self.subset(order[lo:hi])
             part.weight_components = part.weight_components / frac
+            part.variations = {k: v / frac for k, v in part.variations.items()}
             parts.append(part)
         return parts
 
@@ -170,7 +185,9 @@ class EventSample:
         keep = rng.uniform(0, w.max(), len(w)) < w
         out = self.subset(np.flatnonzero(keep))
         sigma = float(w.sum())
-        out.weight_components = out.weight_components * (sigma / keep.sum() / w[keep])[:, None]
+        factor = (sigma / keep.sum() / w[keep])[:, None]
+        out.weight_components = out.weight_components * factor
+        out.variations = {k: v * factor for k, v in out.variations.items()}
         out.provenance["unweighting_efficiency"] = float(keep.mean())
         out.provenance["unweighted_at"] = self._theta(theta).tolist()
         return out
@@ -199,6 +216,9 @@ class EventSample:
                 grp = f.create_group("observables")
                 for name, col in self.observables.items():
                     grp.create_dataset(name, data=col)
+                var = f.create_group("variations")
+                for name, col in self.variations.items():
+                    var.create_dataset(name, data=col)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -232,6 +252,7 @@ class EventSample:
             try:
                 data = {name: f[name][()] for name in ("powers", "momenta", "pdg", "weight_components", "theta_ref")}
                 observables = {k: v[()] for k, v in f["observables"].items()}
+                variations = {k: v[()] for k, v in f["variations"].items()} if "variations" in f else {}
                 attrs = {k: f.attrs[k] for k in ("process", "coefficients", "labels", "provenance")}
             except KeyError as err:
                 raise EventFileError(f"{path} is missing dataset or attribute {err}; the file is incomplete or corrupt") from err
@@ -239,7 +260,7 @@ class EventSample:
             return cls(
                 process=str(attrs["process"]), coefficients=tuple(json.loads(attrs["coefficients"])),
                 labels=tuple(json.loads(attrs["labels"])), observables=observables,
-                provenance=json.loads(attrs["provenance"]), **data,
+                provenance=json.loads(attrs["provenance"]), variations=variations, **data,
             )
         except InvalidParameterError as err:
             raise EventFileError(f"{path}: {err}") from err

@@ -50,8 +50,10 @@ class _Group:
 class Integrand:
     """Vectorised integrand of one process at one collider energy (no vegas inside)."""
 
-    def __init__(self, process, sqrt_s: float, cuts: Cuts, pdf=None, scale: float | None = None) -> None:
+    def __init__(self, process, sqrt_s: float, cuts: Cuts, pdf=None, scale: float | None = None,
+                 scale_factors: tuple[float, ...] = ()) -> None:
         self.process, self.sqrt_s, self.cuts = process, float(sqrt_s), cuts
+        self.scale_factors = tuple(float(f) for f in scale_factors)
         self.ps = phase_space_for(process, sqrt_s, cuts)
         self.pdf = pdf
         self.fixed_scale = scale
@@ -83,12 +85,14 @@ class Integrand:
         return np.where(ok[:, None], lum, 0.0)
 
     def evaluate(self, u: np.ndarray, rng: np.random.Generator | None = None):
-        """Momenta, per-component weight densities (N, C) in pb and per-channel SM densities."""
+        """Momenta, per-component weight densities (N, C) in pb, per-channel SM densities and the
+        densities with the factorisation scale multiplied by each of ``scale_factors`` (N, F, C)."""
         p, x1, x2, jac = self.ps.map(u, rng)
         n, n_comp = u.shape[0], self.process.n_components
         keep = (x1 > 0) & (x1 <= 1) & (x2 > 0) & (x2 <= 1) & np.isfinite(jac)
         keep &= self.cuts.mask(p, self.visible)
         dens = np.zeros((n, n_comp))
+        varied = np.zeros((n, len(self.scale_factors), n_comp))
         chan = np.zeros((n, len(self.process.channels)))
         if np.any(keep):
             pk = p[keep]
@@ -108,7 +112,14 @@ class Integrand:
                 acc += glum.sum(axis=1)[:, None] * comps[:, k]
                 chan[rows, idx] = glum * comps[:, k, :1] * pref[:, None]
             dens[keep] = acc * pref[:, None]
-        return p, dens, chan, x1, x2
+            for j, factor in enumerate(self.scale_factors):
+                # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
+                lum_v = self._luminosities(x1[keep], x2[keep], mu * factor)
+                acc_v = np.zeros_like(acc)
+                for k, group in enumerate(groups):
+                    acc_v += lum_v[:, [i for i, _ in group.channels]].sum(axis=1)[:, None] * comps[:, k]
+                varied[keep, j] = acc_v * pref[:, None]
+        return p, dens, chan, x1, x2, varied
 
 
 def _stratified_error(values: np.ndarray, hcube: np.ndarray) -> float:
@@ -139,6 +150,7 @@ def generate(
     n_iterations: int = 8,
     progress: bool = False,
     sm=None,
+    scale_factors: tuple[float, ...] = (0.5, 2.0),
 ) -> EventSample:
     """Weighted parton-level events of ``process`` with exact morphing components.
 
@@ -153,6 +165,8 @@ def generate(
       adapt: train the vegas grid first (n_iterations x n_adapt evaluations); False gives plain
       importance sampling on the process's phase-space map.
       sm: SM inputs (theory.sm.SMInputs) for processes that accept them.
+      scale_factors: factorisation-scale multipliers whose morphing weights are stored as
+      variations "muF_x<factor>" (for theory-uncertainty templates); () for none.
     """
     import vegas
 
@@ -175,13 +189,16 @@ def generate(
 
         pdf_obj = load_pdf(pdf)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    integrand = Integrand(proc, sqrt_s, cuts, pdf_obj, scale)
+    scale_factors = tuple(scale_factors) if proc.collider == "pp" else ()
+    if any(not (isinstance(f, (int, float)) and 0 < f < 100) for f in scale_factors):
+        raise InvalidParameterError(f"scale_factors must be positive numbers (e.g. (0.5, 2.0)), got {scale_factors}")
+    integrand = Integrand(proc, sqrt_s, cuts, pdf_obj, scale, scale_factors)
     mono_ref = monomial_values(proc.powers, theta_ref)
     t0 = time.perf_counter()
 
     @vegas.lbatchintegrand
     def f_ref(u):
-        _, dens, _, _, _ = integrand.evaluate(np.asarray(u), None)
+        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None)
         return dens @ mono_ref
 
     integ = vegas.Integrator(integrand.ps.dims * [[0.0, 1.0]])
@@ -203,14 +220,16 @@ def generate(
         iterator = tqdm(iterator, desc=f"generating {process}", unit="batch")
     for u, wgt, hcube in iterator:
         u = np.array(u)
-        p, dens, chan, x1, x2 = integrand.evaluate(u, rng)
+        p, dens, chan, x1, x2, varied = integrand.evaluate(u, rng)
         chunks["p"].append(p)
         chunks["w"].append(dens * np.asarray(wgt)[:, None])
+        chunks["varied"].append(varied * np.asarray(wgt)[:, None, None])
         chunks["chan"].append(chan)
         chunks["hcube"].append(np.array(hcube))
     p = np.concatenate(chunks["p"])
     w = np.concatenate(chunks["w"])
     chan = np.concatenate(chunks["chan"])
+    varied = np.concatenate(chunks["varied"])
     hcube = np.concatenate(chunks["hcube"])
     t_gen = time.perf_counter() - t0 - t_adapt
     w_ref = w @ mono_ref
@@ -222,7 +241,7 @@ def generate(
         raise KinematicsError(
             f"no phase-space point of {process} at sqrt(s) = {sqrt_s} GeV passed the cuts {cuts}; loosen the cuts"
         )
-    p, w, chan = p[keep], w[keep], chan[keep]
+    p, w, chan, varied = p[keep], w[keep], chan[keep], varied[keep]
     # flavours for the event record, drawn with the SM weight of each channel
     pdg = _draw_flavours(proc, chan, rng)
     import physinf
@@ -249,6 +268,7 @@ def generate(
         process=process, coefficients=proc.coefficients, powers=proc.powers, labels=proc.labels,
         momenta=p, pdg=pdg, weight_components=w, observables=observables_for(process, p),
         theta_ref=theta_ref, provenance=provenance,
+        variations={f"muF_x{f:g}": varied[:, j] for j, f in enumerate(scale_factors)},
     )
 
 

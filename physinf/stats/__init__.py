@@ -38,6 +38,7 @@ from physinf.stats.model import (
     build_workspace,
     load_likelihood,
     relative_variation,
+    scale_systematic,
     validate_workspace,
 )
 from physinf.stats.modifier import eft_modifier_set
@@ -80,6 +81,7 @@ __all__ = [
     "quantile_edges",
     "rate_fisher_information",
     "relative_variation",
+    "scale_systematic",
     "templates_from_sample",
     "threshold",
     "unbinned_fisher_information",

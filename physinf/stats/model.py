@@ -198,6 +198,24 @@ def relative_variation(observable: np.ndarray, nominal: np.ndarray, varied: np.n
     return var / nom - 1.0
 
 
+def scale_systematic(sample: object, observable, edges: np.ndarray, theta=None, name: str = "muF") -> ShapeSystematic:
+    """histosys from an EventSample's factorisation-scale variations (muF x 2 up, x 1/2 down).
+
+    The relative per-bin shifts are evaluated at theta (default: the sample's reference point);
+    they include the normalisation change, as scale uncertainties usually do. ``observable`` is
+    the name of one of the sample's observables or an array of values (N,) (e.g. a score)."""
+    variations = getattr(sample, "variations", {})
+    if not {"muF_x2", "muF_x0.5"} <= set(variations):
+        raise InvalidModelError(
+            "the sample has no muF_x2 / muF_x0.5 variations; generate it with scale_factors=(0.5, 2.0)"
+        )
+    x = sample.observables[observable] if isinstance(observable, str) else np.asarray(observable, dtype=float)
+    nominal = sample.weights(theta)
+    up = relative_variation(x, nominal, sample.variation_weights("muF_x2", theta), edges)
+    down = relative_variation(x, nominal, sample.variation_weights("muF_x0.5", theta), edges)
+    return ShapeSystematic(name, up, down)
+
+
 def check_positive_yields(
     templates: Templates, background: np.ndarray, bounds: Mapping[str, tuple[float, float]], n_grid: int = 100
 ) -> None:

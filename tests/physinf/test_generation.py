@@ -157,3 +157,16 @@ def test_every_hadronic_process_generates(name):
     p = s.momenta
     np.testing.assert_allclose(p[:, 0] + p[:, 1], p[:, 2:].sum(axis=1), atol=1e-6)
     assert s.cross_section() > 0 and s.cross_section_error() < 0.2 * s.cross_section()
+
+
+def test_factorisation_scale_variations(wbf_sample, tmp_path):
+    # muF x 2 and x 1/2: the LO WBF cross section changes by a few per cent (no alpha_s at LO, PDFs only);
+    # both variations are stored per event with the same morphing structure and survive a round trip
+    up, down = wbf_sample.variation_weights("muF_x2"), wbf_sample.variation_weights("muF_x0.5")
+    nominal = wbf_sample.cross_section()
+    assert 0.001 < abs(up.sum() / nominal - 1) < 0.15 and 0.001 < abs(down.sum() / nominal - 1) < 0.15
+    assert (up.sum() - nominal) * (down.sum() - nominal) < 0  # opposite directions
+    back = EventSample.load(wbf_sample.save(tmp_path / "v.h5"))
+    np.testing.assert_array_equal(back.variations["muF_x2"], wbf_sample.variations["muF_x2"])
+    with pytest.raises(UnknownNameError, match="muF_x2"):
+        wbf_sample.variation_weights("muF_x3")

@@ -124,3 +124,20 @@ def test_negative_total_yield_inside_bounds_is_refused():
         build_likelihood(t, bounds={"c": (-2, 1)})
     lh = build_likelihood(t, bounds={"c": (-0.99, 1.99)})  # inside the positive range: fine
     assert lh.expected_yields({"c": -0.99}).min() > 0
+
+
+def test_scale_systematic_from_sample_variations(wbf_sample):
+    # muF x 2 / x 1/2 envelopes become per-bin relative shifts equal to the direct histogram ratios
+    from physinf.stats import scale_systematic
+
+    edges = np.linspace(-np.pi, np.pi, 7)
+    shape = scale_systematic(wbf_sample, "delta_phi_jj", edges)
+    x = wbf_sample.observables["delta_phi_jj"]
+    nom, _ = np.histogram(x, edges, weights=wbf_sample.weights())
+    up, _ = np.histogram(x, edges, weights=wbf_sample.variation_weights("muF_x2"))
+    np.testing.assert_allclose(shape.rel_up, up / nom - 1, rtol=1e-12)
+    assert np.all(np.abs(shape.rel_down) < 0.2) and np.all(shape.rel_up * shape.rel_down < 0)
+    lh = build_likelihood(histogram_templates(x, wbf_sample.weight_components, wbf_sample.powers,
+                                              wbf_sample.coefficients, edges, 300.0),
+                          systematics=Systematics(lumi=0.02, shapes=(shape,)))
+    assert "muF" in lh.model.config.parameters
