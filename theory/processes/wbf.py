@@ -127,10 +127,10 @@ class WBF(Process):
         return 1 / (q2 - mass2)
 
     def _build_components(self) -> list[sp.Expr]:
-        """|M|^2 = sum over chiralities (c1, c2) and boson pairs P, P' (amplitude, conjugate) of
-        couplings x propagators x constants x K_ab(c1, c2), with K_ab = Re L1 L2 Gamma_a Gamma_b*
-        the purely kinematic contraction of the structures a, b. Writing it in this factorised
-        form lets one evaluation of the K's serve every parton channel."""
+        """|M|^2 = sum over chiralities (c1, c2) and structures a, b of T_a T_b K_ab(c1, c2), with
+        K_ab = Re L1 L2 Gamma_a Gamma_b* the purely kinematic contraction of the vertex structures
+        and T_a = sum over boson pairs of couplings x propagators x vertex constants. In this
+        factorised form one evaluation of the K's serves every parton channel."""
         pa, pb, p1, p2, _ = (list(self.momenta[label]) for label in self.labels)
         k1 = [pa[i] - p1[i] for i in range(4)]
         k2 = [pb[i] - p2[i] for i in range(4)]
@@ -162,18 +162,14 @@ class WBF(Process):
                 return sum(core[i, j] * structures[b][i, j] for i in range(4) for j in range(4))
 
             K = {(a, b): kin(a, b) for a in range(3) for b in range(a, 3)}
-            for P, Pc in product(_PAIRS, repeat=2):
-                coupling = (G1[(P[0], c1)] * G2[(P[1], c2)] * self._propagator(P[0], q1sq) * self._propagator(P[1], q2sq)
-                            * G1[(Pc[0], c1)] * G2[(Pc[1], c2)] * self._propagator(Pc[0], q1sq) * self._propagator(Pc[1], q2sq))
-                cP, cPc = self._pair_constants(P), self._pair_constants(Pc)
-                for k in self.powers.tolist():
-                    # structure indices: SM (0, 0); linear in theta_i (0, i); quadratic (i, j)
-                    a, b = ([0, 0] + [i + 1 for i, e in enumerate(k) for _ in range(e)])[-2:]
-                    term = cP[a] * cPc[b] * K[(min(a, b), max(a, b))]
-                    # linear terms and mixed quadratic terms appear twice in |sum_c theta_c T_c|^2
-                    if a != b:
-                        term = 2 * term
-                    terms[tuple(k)] += coupling * term
+            # amplitude coefficient of structure a for this chirality pair, summed over boson pairs
+            T = [sum(G1[(P[0], c1)] * G2[(P[1], c2)] * self._propagator(P[0], q1sq) * self._propagator(P[1], q2sq)
+                     * self._pair_constants(P)[a] for P in _PAIRS) for a in range(3)]
+            for k in self.powers.tolist():
+                # structure indices: SM (0, 0); linear in theta_i (0, i); quadratic (i, j)
+                a, b = ([0, 0] + [i + 1 for i, e in enumerate(k) for _ in range(e)])[-2:]
+                # linear and mixed quadratic terms appear twice in |sum_c theta_c T_c|^2
+                terms[tuple(k)] += (1 if a == b else 2) * T[a] * T[b] * K[(min(a, b), max(a, b))]
         # average over the 4 initial helicity states; colour: 9 / 9 = 1
         return [terms[tuple(k)] / 4 for k in self.powers.tolist()]
 
