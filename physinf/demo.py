@@ -28,7 +28,7 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
              luminosity_fb: float = 300.0, progress: bool = True) -> dict:
     """Run the default job and return its summary (also written to out_dir/summary.json)."""
     from physinf.simulate import EventSample, generate
-    from physinf.stats import binned_fisher_information, expected_width, histogram_templates, quantile_edges
+    from physinf.stats import binned_fisher_information, expected_width, fisher_optimal_edges, histogram_templates
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -49,11 +49,14 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
     rows = {}
     for name, values, n_bins in (
         ("rate only", np.zeros(len(sample)), 1),
-        ("delta_phi_jj histogram (12 bins)", sample.observables["delta_phi_jj"], 12),
-        ("exact joint score histogram (12 quantile bins)", t, 12),
+        ("delta_phi_jj histogram (12 Fisher-optimal bins)", sample.observables["delta_phi_jj"], 12),
+        ("exact joint score histogram (12 Fisher-optimal bins)", t, 12),
     ):
-        edges = np.array([-1.0, 1.0]) if n_bins == 1 else quantile_edges(values, n_bins, sample.weights(sm))
-        edges[0], edges[-1] = min(edges[0], values.min()) - 1e-9, max(edges[-1], values.max()) + 1e-9
+        if n_bins == 1:
+            edges = np.array([-1.0, 1.0])
+        else:
+            edges = fisher_optimal_edges(values, w, sample.powers, sm, n_bins, direction=[0.0, 1.0])
+            edges[0], edges[-1] = min(edges[0], values.min()) - 1e-9, max(edges[-1], values.max()) + 1e-9
         templates = histogram_templates(values, w, sample.powers, sample.coefficients, edges, luminosity_fb)
         info = binned_fisher_information(templates, sm)
         rows[name] = {"I_cHWtil": float(info[1, 1]), "width95_cHWtil": expected_width(info[1:, 1:], 0),
