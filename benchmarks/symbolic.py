@@ -42,6 +42,10 @@ FEYNMAN_IDS = [
 FEYNMAN_OPERATORS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
 FEYNMAN_BUDGET = dict(generations=400, max_time=30, population_size=500, max_length=30)
 WBF_NAMES = ["x_p1", "x_p2", "delta_eta_jj", "delta_phi_jj"]
+# extended inputs: r_s = m_jjH^2 / m_jj^2 (dimensionless; at parton level s_hat / m_jj^2). At LO the
+# W-fusion interference ratio is exactly proportional to eps(pa, pb, p1, p2) (1/s_hat + 1/m_jj^2)
+# = -pT1 pT2 sin(dphi) (1 + r_s)/2, so r_s is the physics-motivated missing input.
+WBF_NAMES_EXTENDED = WBF_NAMES + ["r_s"]
 WBF_OPERATORS = ("add", "sub", "mul", "div", "sin", "cos", "square")
 M_H = 125.0
 
@@ -105,51 +109,20 @@ def run_feynman(ids: list[str], seeds=(1,), noises=(0.0, 0.01)) -> dict:
 
 # ----------------------------------------------------------------------------- WBF
 def _wbf_events(n: int, seed: int):
-    """(X_parton, t, weights, momenta, recompute) from physinf.simulate, or a synthetic stand-in."""
-    try:
-        from physinf.observables import wbf_observables
-        from physinf.simulate import generate
-    except ImportError:
-        return _standin_events(n, seed)
+    """(X_parton, t, weights, momenta, recompute features, source) from physinf.simulate."""
+    from physinf.observables import wbf_observables
+    from physinf.simulate import generate
+
     sample = generate("wbf", n_events=n, seed=seed, sqrt_s=13000.0)
     k = list(sample.coefficients).index("cHWtil")
     t = sample.joint_score(np.zeros(len(sample.coefficients)))[:, k]
     w = sample.weights(np.zeros(len(sample.coefficients)))
 
     def features(obs):
-        return np.stack([obs["x_p1"], obs["x_p2"], obs["delta_eta_jj"], obs["delta_phi_jj"]], axis=1)
+        cols = [obs["x_p1"], obs["x_p2"], obs["delta_eta_jj"], obs["delta_phi_jj"], obs["m_jjh"] ** 2 / obs["m_jj"] ** 2]
+        return np.stack(cols, axis=1)
 
     return features(sample.observables), t, w, sample.momenta, lambda p: features(wbf_observables(p)), "physinf.simulate"
-
-
-def _standin_events(n: int, seed: int):
-    """Synthetic WBF-like kinematics with the seed-talk score (used only while physinf.simulate is absent)."""
-    rng = np.random.default_rng(seed)
-    pt = M_H * rng.gamma(2.0, 0.35, (n, 2)) + 20.0
-    eta1 = rng.normal(0, 2.2, n)
-    eta2 = rng.normal(0, 2.2, n)
-    phi = rng.uniform(-np.pi, np.pi, (n, 2))
-    mom = np.zeros((n, 5, 4))
-    for j, eta in ((2, eta1), (3, eta2)):
-        px, py, pz = pt[:, j - 2] * np.cos(phi[:, j - 2]), pt[:, j - 2] * np.sin(phi[:, j - 2]), pt[:, j - 2] * np.sinh(eta)
-        mom[:, j] = np.stack([np.sqrt(px**2 + py**2 + pz**2), px, py, pz], axis=1)
-
-    def features(p):
-        pts = np.hypot(p[:, 2:4, 1], p[:, 2:4, 2])
-        etas = np.arcsinh(p[:, 2:4, 3] / pts)
-        phis = np.arctan2(p[:, 2:4, 2], p[:, 2:4, 1])
-        lead = np.argmax(pts, axis=1)
-        xp1 = pts[np.arange(len(p)), lead] / M_H
-        xp2 = pts[np.arange(len(p)), 1 - lead] / M_H
-        fwd = np.argmax(etas, axis=1)
-        dphi = phis[np.arange(len(p)), fwd] - phis[np.arange(len(p)), 1 - fwd]
-        dphi = (dphi + np.pi) % (2 * np.pi) - np.pi
-        return np.stack([xp1, xp2, np.abs(etas[:, 0] - etas[:, 1]), dphi], axis=1)
-
-    X = features(mom)
-    a, b, c, d = 1.086, 0.10241, 0.24165, 0.0
-    t = -X[:, 0] * (X[:, 1] + c) * (a - b * X[:, 2]) * np.sin(X[:, 3] + d)
-    return X, t, np.ones(n), mom, features, "synthetic stand-in (seed-talk formula)"
 
 
 def _sin_structure(formula) -> bool:
@@ -159,20 +132,25 @@ def _sin_structure(formula) -> bool:
     return bool(has_sin and pts)
 
 
-def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150) -> dict:
+def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150, extended: bool = False) -> dict:
     from physinf.detector import smear_jets
 
     X, t, w, mom, features, source = _wbf_events(n, seed)
+    names = WBF_NAMES_EXTENDED if extended else WBF_NAMES
+    n_in = len(names)
+    X = X[:, :n_in]
+    full_features = features
+    features = lambda p: full_features(p)[:, :n_in]  # noqa: E731
     budget = Budget(generations=generations, population_size=500, max_length=30)
     sym = Symmetry("delta_phi_jj", "odd", "enforce")
     t0 = time.perf_counter()
-    f_exact = distill(X, t, WBF_NAMES, budget=budget, seed=seed, weights=w, operators=WBF_OPERATORS, symmetry=sym)
+    f_exact = distill(X, t, names, budget=budget, seed=seed, weights=w, operators=WBF_OPERATORS, symmetry=sym)
     wall_exact = time.perf_counter() - t0
     frac_exact = information_fraction(f_exact(X), t, reference=t, weights=w)
     # detector level: smeared jets, same per-event joint-score labels
     Xs = features(smear_jets(mom, np.random.default_rng(seed + 1)))
     t0 = time.perf_counter()
-    f_smear = distill(Xs, t, WBF_NAMES, budget=budget, seed=seed, weights=w, operators=WBF_OPERATORS, symmetry=sym)
+    f_smear = distill(Xs, t, names, budget=budget, seed=seed, weights=w, operators=WBF_OPERATORS, symmetry=sym)
     wall_smear = time.perf_counter() - t0
     info_smear = information_fraction(f_smear(Xs), t, reference=t, weights=w)
     info_exact_on_smeared = information_fraction(f_exact(Xs), t, reference=t, weights=w)
@@ -183,7 +161,7 @@ def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150) -> dict:
                 "information_fraction": frac, "reference": ref, "sin_dphi_structure": _sin_structure(f),
                 "wall_time_s": wall, "metrics": {k: v for k, v in f.metrics.items() if k != "budget"}}
 
-    return {"source": source, "n_events": int(len(t)), "budget": budget.__dict__, "operators": WBF_OPERATORS,
+    return {"source": source, "inputs": names, "n_events": int(len(t)), "budget": budget.__dict__, "operators": WBF_OPERATORS,
             "parton_exact": row(f_exact, frac_exact, wall_exact, "E[t^2], exact joint score, parton level"),
             "smeared_joint_labels": row(f_smear, info_smear / info_exact_on_smeared, wall_smear,
                                         "information of the parton-level formula evaluated on the smeared events"),
@@ -200,11 +178,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = {"machine": platform.platform(), "python": platform.python_version()}
     if args.part in ("all", "wbf"):
-        out["wbf"] = run_wbf(n=5000 if args.quick else 20000, generations=40 if args.quick else 150)
-        for k in ("parton_exact", "smeared_joint_labels"):
-            r = out["wbf"][k]
-            print(f"[wbf] {k}: {r['formula']}  info={r['information_fraction']:.4f} sin={r['sin_dphi_structure']} "
-                  f"t={r['wall_time_s']:.1f}s", flush=True)
+        for key, extended in (("wbf", False), ("wbf_extended_inputs", True)):
+            out[key] = run_wbf(n=5000 if args.quick else 20000, generations=40 if args.quick else 150, extended=extended)
+            for k in ("parton_exact", "smeared_joint_labels"):
+                r = out[key][k]
+                print(f"[{key}] {k}: {r['formula']}  info={r['information_fraction']:.4f} sin={r['sin_dphi_structure']} "
+                      f"t={r['wall_time_s']:.1f}s", flush=True)
     if args.part in ("all", "feynman"):
         ids = FEYNMAN_IDS[:5] if args.quick else FEYNMAN_IDS[: args.n_equations]
         out["feynman"] = run_feynman(ids, noises=tuple(args.noise or (0.0, 0.01)))

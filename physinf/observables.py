@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory.errors import KinematicsError
-from theory.kinematics import delta_phi_jj_signed, mandelstam, pseudorapidity, pt, rapidity
+from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, pseudorapidity, pt, rapidity
 
 __all__ = ["wbf_observables", "pair_observables", "observables_for"]
 
@@ -45,6 +45,8 @@ def wbf_observables(momenta: np.ndarray, m_higgs: float = M_HIGGS) -> dict[str, 
     obs["x_p2"] = obs["pt_j2"] / m_higgs
     obs["pt_h"] = pt(momenta[:, 4])
     obs["y_h"] = rapidity(momenta[:, 4])
+    # invariant mass of the whole final state (= sqrt(s_hat) at parton level)
+    obs["m_jjh"] = np.sqrt(np.maximum(mass2(momenta[:, 2] + momenta[:, 3] + momenta[:, 4]), 0.0))
     return obs
 
 
