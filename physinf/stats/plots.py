@@ -23,7 +23,8 @@ def plot_scans(scans: Mapping[str, Scan1D], ax: Any = None, levels: Sequence[flo
     for level in levels:
         t = threshold(level)
         ax.axhline(t, color="grey", lw=0.8, ls="--")
-        ax.text(ax.get_xlim()[1], t, f" {level:.0%}", va="center", ha="left", fontsize=8, color="grey")
+        # x in axes coordinates: the label stays at the right edge whatever limits are set later
+        ax.text(1.0, t, f" {level:.0%}", va="center", ha="left", fontsize=8, color="grey", transform=ax.get_yaxis_transform())
     name = next(iter(scans.values())).name if scans else ""
     ax.set_xlabel(name)
     ax.set_ylabel(r"$-2\,\Delta\ln L$")
