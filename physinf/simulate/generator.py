@@ -6,8 +6,8 @@ The integrand at a phase-space point sums every parton channel of the process:
 
 for each morphing component c (S_ch the identical-particle factor). Channels that share the
 same couplings are evaluated once. Vegas adapts its grid to the weight at theta_ref; events
-are then drawn from one pass over the adapted grid, and sigma and its Monte Carlo error come
-from vegas' stratified estimate over those same events.
+are then drawn in several independent passes over the adapted grid; sigma is their mean and
+its Monte Carlo error the larger of vegas' stratified estimate and the spread of the passes.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ __all__ = ["generate", "Integrand", "GEV2_TO_PB", "DEFAULT_CUTS"]
 
 GEV2_TO_PB = 0.3893793721e9  # (hbar c)^2 in pb GeV^2
 _CHUNK = 8192  # phase-space points per call of a compiled amplitude
+_N_PASSES = 8  # independent passes over the vegas grid (for the batch-means error check)
 
 DEFAULT_CUTS = {
     "wbf": Cuts(pt_min=20.0, abs_eta_max=5.0),
@@ -210,31 +211,45 @@ def generate(
         adapt_info = {"sigma": result.mean, "error": result.sdev, "chi2_dof": result.chi2 / max(result.dof, 1)}
     t_adapt = time.perf_counter() - t0
 
-    # one pass over the adapted grid with ~n_events points
-    integ.set(neval=n_events, adapt=False)
+    # n_passes independent passes over the adapted grid, ~n_events points in all: each pass is a
+    # complete estimate of sigma, so their spread checks vega's stratified error (which misses
+    # rare large weights when hypercubes hold few points)
+    n_passes = _N_PASSES if n_events >= 100 * _N_PASSES else 1
+    integ.set(neval=max(n_events // n_passes, 2), adapt=False)
     chunks = defaultdict(list)
-    iterator = integ.random_batch(yield_hcube=True)
+    progress_bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        iterator = tqdm(iterator, desc=f"generating {process}", unit="batch")
-    for u, wgt, hcube in iterator:
-        u = np.array(u)
-        p, dens, chan, x1, x2, varied = integrand.evaluate(u, rng)
-        chunks["p"].append(p)
-        chunks["w"].append(dens * np.asarray(wgt)[:, None])
-        chunks["varied"].append(varied * np.asarray(wgt)[:, None, None])
-        chunks["chan"].append(chan)
-        chunks["hcube"].append(np.array(hcube))
+        progress_bar = tqdm(total=n_passes, desc=f"generating {process}", unit="pass")
+    for k in range(n_passes):
+        for u, wgt, hcube in integ.random_batch(yield_hcube=True):
+            u = np.array(u)
+            p, dens, chan, x1, x2, varied = integrand.evaluate(u, rng)
+            chunks["p"].append(p)
+            chunks["w"].append(dens * np.asarray(wgt)[:, None] / n_passes)
+            chunks["varied"].append(varied * np.asarray(wgt)[:, None, None] / n_passes)
+            chunks["chan"].append(chan)
+            chunks["hcube"].append(np.array(hcube) + k * integ.nhcube)  # distinct ids per pass
+            chunks["pass"].append(np.full(len(u), k))
+        if progress_bar is not None:
+            progress_bar.update(1)
+    if progress_bar is not None:
+        progress_bar.close()
     p = np.concatenate(chunks["p"])
     w = np.concatenate(chunks["w"])
     chan = np.concatenate(chunks["chan"])
     varied = np.concatenate(chunks["varied"])
     hcube = np.concatenate(chunks["hcube"])
+    passes = np.concatenate(chunks["pass"])
     t_gen = time.perf_counter() - t0 - t_adapt
     w_ref = w @ mono_ref
     sigma = float(w_ref.sum())
-    error = _stratified_error(w_ref, hcube)
+    error_stratified = _stratified_error(w_ref, hcube)
+    pass_sums = np.bincount(passes, weights=w_ref * n_passes, minlength=n_passes)
+    error_passes = float(np.std(pass_sums, ddof=1) / math.sqrt(n_passes)) if n_passes > 1 else 0.0
+    # the larger of the two: the stratified estimate can miss rare large weights
+    error = max(error_stratified, error_passes)
     n_points = len(w_ref)
     keep = w_ref != 0
     if not np.any(keep):
@@ -259,6 +274,9 @@ def generate(
         "n_events": int(keep.sum()),
         "cross_section_pb": sigma,
         "cross_section_error_pb": error,
+        "cross_section_error_stratified_pb": error_stratified,
+        "cross_section_error_passes_pb": error_passes,
+        "n_passes": n_passes,
         "cross_section_rel_error": error / sigma if sigma else None,
         "time_adapt_s": t_adapt,
         "time_generate_s": t_gen,

@@ -29,8 +29,11 @@ def _check(x: np.ndarray, weights: np.ndarray | None, n_bins: int) -> tuple[np.n
     return x, w
 
 
-def quantile_edges(x: np.ndarray, n_bins: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """Edges with equal (weighted) content per bin; outer edges at the min and max of ``x``."""
+def quantile_edges(x: np.ndarray, n_bins: int, weights: np.ndarray | None = None, strict: bool = True) -> np.ndarray:
+    """Edges with equal (weighted) content per bin; outer edges at the min and max of ``x``.
+
+    With ``strict=False`` fewer bins are returned when single heavy events or ties make some
+    quantiles coincide (used for fine pre-binnings)."""
     x, w = _check(x, weights, n_bins)
     order = np.argsort(x)
     xs, cw = x[order], np.cumsum(w[order])
@@ -39,7 +42,7 @@ def quantile_edges(x: np.ndarray, n_bins: int, weights: np.ndarray | None = None
     targets = cw[-1] * np.arange(1, n_bins) / n_bins
     inner = xs[np.minimum(np.searchsorted(cw, targets), len(xs) - 1)]
     edges = np.unique(np.concatenate([[xs[0]], inner, [xs[-1]]]))
-    if len(edges) - 1 < n_bins:
+    if strict and len(edges) - 1 < n_bins:
         raise InvalidModelError(f"only {len(edges) - 1} distinct quantile bins possible (ties in x); use fewer bins")
     return edges
 
@@ -68,7 +71,7 @@ def fisher_optimal_edges(
     if background_weights is not None:
         sigma = sigma + np.asarray(background_weights, dtype=float)
     deriv = w @ (monomial_gradients(powers, theta) @ v)
-    fine = quantile_edges(x, min(n_fine, len(x)), np.clip(w[:, 0], 0, None))
+    fine = quantile_edges(x, min(n_fine, len(x)), np.clip(w[:, 0], 0, None), strict=False)
     if n_bins > len(fine) - 1:
         raise InvalidModelError(f"n_bins={n_bins} exceeds the {len(fine) - 1} fine bins available")
     idx = np.clip(np.searchsorted(fine, x, side="right") - 1, 0, len(fine) - 2)
