@@ -115,14 +115,16 @@ class EventSample:
         return float(self.sigma_components @ monomial_values(self.powers, self._theta(theta)))
 
     def cross_section_error(self, theta=None) -> float:
-        """Monte Carlo error of sigma(theta): from the generator's stratified estimate at the
-        reference point, scaled to theta by the relative weight spread when theta differs."""
-        w = self.weights(theta)
-        naive = float(np.sqrt(np.sum((w - w.mean()) ** 2) * len(w) / max(len(w) - 1, 1)))
+        """Monte Carlo error of sigma(theta) in pb.
+
+        At the reference point of a freshly generated sample: the generator's estimate (the larger of
+        vegas' stratified error and the spread of independent passes). Elsewhere, or for a subset:
+        the spread of the reweighted event weights (conservative for a stratified sample)."""
         rel_ref = self.provenance.get("cross_section_rel_error")
         if rel_ref is not None and np.allclose(self._theta(theta), self.theta_ref):
             return float(rel_ref) * self.cross_section(theta)
-        return naive
+        w = self.weights(theta)
+        return float(np.sqrt(np.sum((w - w.mean()) ** 2) * len(w) / max(len(w) - 1, 1)))
 
     def joint_score(self, theta=None) -> np.ndarray:
         """Exact joint score t(z|theta) (N, n), rate term included, from theory.scores."""
@@ -158,7 +160,9 @@ class EventSample:
             process=self.process, coefficients=self.coefficients, powers=self.powers, labels=self.labels,
             momenta=self.momenta[index], pdg=self.pdg[index], weight_components=self.weight_components[index],
             observables={k: v[index] for k, v in self.observables.items()}, theta_ref=self.theta_ref,
-            provenance=dict(self.provenance), variations={k: v[index] for k, v in self.variations.items()},
+            # the generator's error estimate belongs to the full sample, not to a part of it
+            provenance={k: v for k, v in self.provenance.items() if k != "cross_section_rel_error"},
+            variations={k: v[index] for k, v in self.variations.items()},
         )
 
     def split(self, fractions, rng: np.random.Generator) -> list["EventSample"]:
@@ -188,6 +192,9 @@ class EventSample:
         factor = (sigma / keep.sum() / w[keep])[:, None]
         out.weight_components = out.weight_components * factor
         out.variations = {k: v * factor for k, v in out.variations.items()}
+        if np.allclose(self._theta(theta), self.theta_ref) and "cross_section_rel_error" in self.provenance:
+            # sigma(theta_ref) is carried over exactly, so is its Monte Carlo error
+            out.provenance["cross_section_rel_error"] = self.provenance["cross_section_rel_error"]
         out.provenance["unweighting_efficiency"] = float(keep.mean())
         out.provenance["unweighted_at"] = self._theta(theta).tolist()
         return out

@@ -85,7 +85,7 @@ class Integrand:
             lum[:, i] = fa[index[a]] * fb[index[b]] * ch.symmetry_factor
         return np.where(ok[:, None], lum, 0.0)
 
-    def evaluate(self, u: np.ndarray, rng: np.random.Generator | None = None):
+    def evaluate(self, u: np.ndarray, rng: np.random.Generator | None = None, variations: bool = True):
         """Momenta, per-component weight densities (N, C) in pb, per-channel SM densities and the
         densities with the factorisation scale multiplied by each of ``scale_factors`` (N, F, C)."""
         p, x1, x2, jac = self.ps.map(u, rng)
@@ -113,7 +113,7 @@ class Integrand:
                 acc += glum.sum(axis=1)[:, None] * comps[:, k]
                 chan[rows, idx] = glum * comps[:, k, :1] * pref[:, None]
             dens[keep] = acc * pref[:, None]
-            for j, factor in enumerate(self.scale_factors):
+            for j, factor in enumerate(self.scale_factors if variations else ()):
                 # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
                 lum_v = self._luminosities(x1[keep], x2[keep], mu * factor)
                 acc_v = np.zeros_like(acc)
@@ -199,7 +199,7 @@ def generate(
 
     @vegas.lbatchintegrand
     def f_ref(u):
-        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None)
+        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None, variations=False)
         return dens @ mono_ref
 
     integ = vegas.Integrator(integrand.ps.dims * [[0.0, 1.0]])

@@ -170,3 +170,13 @@ def test_factorisation_scale_variations(wbf_sample, tmp_path):
     np.testing.assert_array_equal(back.variations["muF_x2"], wbf_sample.variations["muF_x2"])
     with pytest.raises(UnknownNameError, match="muF_x2"):
         wbf_sample.variation_weights("muF_x3")
+
+
+def test_cross_section_error_of_parts(wbf_sample, rng):
+    # the generator's error belongs to the whole sample; an unweighted copy keeps sigma and its error,
+    # a fiducial subset falls back to the spread of its weights
+    unw = wbf_sample.unweighted(rng)
+    assert unw.cross_section_error() == pytest.approx(wbf_sample.cross_section_error(), rel=1e-12)
+    part = wbf_sample.subset(wbf_sample.observables["m_jj"] > 500.0)
+    w = part.weights()
+    assert part.cross_section_error() == pytest.approx(np.sqrt(len(w) * np.var(w, ddof=1)), rel=1e-12)
