@@ -6,6 +6,9 @@ with uncertainties. Integer exponents and integer/rational structure stay fixed.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 
 import sympy as sp
 
@@ -34,11 +37,42 @@ def to_sympy(expression: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
     return expr
 
 
-def simplify_safe(expr: sp.Expr, max_ops: int = 60) -> sp.Expr:
-    """``sympy.simplify`` for small expressions, a cheap ``cancel/powsimp`` pass for large ones."""
+class _SimplifyTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise _SimplifyTimeout after ``seconds`` (main thread on POSIX only; elsewhere no limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise _SimplifyTimeout
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def simplify_safe(expr: sp.Expr, max_ops: int = 60, max_seconds: float = 2.0) -> sp.Expr:
+    """``sympy.simplify`` for small expressions, a cheap ``expand_mul/powsimp`` pass for large ones.
+
+    ``sympy.simplify`` can take minutes on some noisy-data candidates; after ``max_seconds`` the
+    cheap pass is used instead, so post-processing stays proportional to the search budget."""
     try:
         if sp.count_ops(expr) <= max_ops:
-            out = sp.simplify(expr)
+            try:
+                with _time_limit(max_seconds):
+                    out = sp.simplify(expr)
+            except _SimplifyTimeout:
+                out = sp.powsimp(sp.expand_mul(expr))
         else:
             out = sp.powsimp(sp.expand_mul(expr))
     except (RecursionError, TypeError, ValueError):  # pragma: no cover - sympy corner cases
