@@ -16,7 +16,6 @@ import math
 import platform
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,12 +41,6 @@ DEFAULT_CUTS = {
 }
 
 
-@dataclass
-class _Group:
-    couplings: dict
-    channels: list  # (index, Channel)
-
-
 class Integrand:
     """Vectorised integrand of one process at one collider energy (no vegas inside)."""
 
@@ -59,10 +52,10 @@ class Integrand:
         self.pdf = pdf
         self.fixed_scale = scale
         self.visible = [i for i, label in enumerate(process.labels[2:], start=2) if label != "pH"]
-        groups: dict[tuple, _Group] = {}
+        # channels with identical couplings share one evaluation of |M|^2: lists of (index, Channel)
+        groups: dict[tuple, list] = {}
         for i, ch in enumerate(process.channels):
-            key = tuple(sorted(ch.couplings.items()))
-            groups.setdefault(key, _Group(dict(ch.couplings), [])).channels.append((i, ch))
+            groups.setdefault(tuple(sorted(ch.couplings.items())), []).append((i, ch))
         self.groups = list(groups.values())
         if process.collider == "pp":
             if pdf is None:
@@ -101,14 +94,14 @@ class Integrand:
             lum = self._luminosities(x1[keep], x2[keep], mu)
             shat = x1[keep] * x2[keep] * self.sqrt_s**2
             pref = jac[keep] / (2.0 * shat) * GEV2_TO_PB
-            groups = [g for g in self.groups if np.any(lum[:, [i for i, _ in g.channels]])]
+            groups = [g for g in self.groups if np.any(lum[:, [i for i, _ in g]])]
             comps = np.zeros((pk.shape[0], len(groups), n_comp))
             for lo in range(0, pk.shape[0], _CHUNK):  # bounded memory for the compiled expression's temporaries
-                comps[lo : lo + _CHUNK] = self.process.components_for_channels(pk[lo : lo + _CHUNK], [g.channels[0][1] for g in groups])
+                comps[lo : lo + _CHUNK] = self.process.components_for_channels(pk[lo : lo + _CHUNK], [g[0][1] for g in groups])
             acc = np.zeros((pk.shape[0], n_comp))
             rows = np.flatnonzero(keep)[:, None]
             for k, group in enumerate(groups):
-                idx = [i for i, _ in group.channels]
+                idx = [i for i, _ in group]
                 glum = lum[:, idx]
                 acc += glum.sum(axis=1)[:, None] * comps[:, k]
                 chan[rows, idx] = glum * comps[:, k, :1] * pref[:, None]
@@ -118,7 +111,7 @@ class Integrand:
                 lum_v = self._luminosities(x1[keep], x2[keep], mu * factor)
                 acc_v = np.zeros_like(acc)
                 for k, group in enumerate(groups):
-                    acc_v += lum_v[:, [i for i, _ in group.channels]].sum(axis=1)[:, None] * comps[:, k]
+                    acc_v += lum_v[:, [i for i, _ in group]].sum(axis=1)[:, None] * comps[:, k]
                 varied[keep, j] = acc_v * pref[:, None]
         return p, dens, chan, x1, x2, varied
 

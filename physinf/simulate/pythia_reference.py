@@ -15,7 +15,6 @@ masses (0.33 GeV for d, u) while physinf's are massless; Pythia uses the full CK
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 import numpy as np

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from physinf.stats.errors import InvalidModelError
-from physinf.stats.templates import monomial_gradients, monomials
+from theory.processes.base import monomial_gradients
+from theory.processes.base import monomial_values as monomials
 
 __all__ = ["quantile_edges", "fisher_optimal_edges"]
 

@@ -18,7 +18,7 @@ from physinf.stats.errors import InvalidModelError, UnknownCoefficientError
 from theory.processes.base import monomial_gradients
 from theory.processes.base import monomial_values as monomials
 
-__all__ = ["Templates", "histogram_templates", "templates_from_sample", "monomials", "component_label", "PB_PER_FB"]
+__all__ = ["Templates", "histogram_templates", "templates_from_sample", "component_label", "PB_PER_FB"]
 
 #: 1 fb⁻¹ = 1000 pb⁻¹: events = σ[pb] × L[fb⁻¹] × PB_PER_FB
 PB_PER_FB = 1000.0

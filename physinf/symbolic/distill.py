@@ -13,7 +13,7 @@ from physinf.symbolic.backends.base import check_operators
 from physinf.symbolic.errors import InvalidTargetError, SymbolicError, TooFewPointsError
 from physinf.symbolic.formula import Formula, FrontMember
 from physinf.symbolic.parse import complexity, parametrise, simplify_safe, to_sympy
-from physinf.symbolic.refit import make_function, refit, snap_constants
+from physinf.symbolic.refit import refit, snap_constants
 from physinf.symbolic.selection import RULES, select
 from physinf.symbolic.symmetry import Symmetry
 

@@ -141,10 +141,9 @@ def test_ee_mumu_generator_reproduces_the_born_cross_section():
     from theory.sm import SM
 
     s = generate("ee_mumu", 4000, sqrt_s=10.0, seed=2, n_adapt=2000, n_iterations=4)
-    sw2, cw2 = SM.sw2, SM.cw2
-    chi = 100.0 / (4 * sw2 * cw2 * complex(100.0 - SM.mZ**2, SM.mZ * SM.wZ))
-    ve, ae = -0.5 + 2 * sw2, -0.5
-    a0 = 1 + 2 * (-1) * (-1) * ve * ve * chi.real + (ve**2 + ae**2) ** 2 * abs(chi) ** 2
+    from textbook import ee_ff_a0_a1
+
+    a0, _ = ee_ff_a0_a1(100.0, SM)
     expected = 4 * np.pi * SM.alpha**2 / (3 * 100.0) * a0 * 0.3893793721e9
     assert s.cross_section() == pytest.approx(expected, abs=4 * s.cross_section_error())
     assert s.cross_section_error() / s.cross_section() < 0.01

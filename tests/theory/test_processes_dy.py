@@ -15,6 +15,7 @@ import pytest
 
 from theory.processes.registry import get_process
 from theory.sm import SM
+from textbook import ee_ff_a0_a1  # noqa: E402 (tests/ helper module)
 
 PB_PER_GEV2 = 3.89379e8
 QUARK = {"u": (2 / 3, 0.5), "d": (-1 / 3, -0.5), "s": (-1 / 3, -0.5), "c": (2 / 3, 0.5), "b": (-1 / 3, -0.5)}
@@ -38,15 +39,6 @@ def sigma(process, channel, sqrt_s, theta, lo=-1.0, hi=1.0):
     c = 0.5 * (hi - lo) * x + 0.5 * (hi + lo)
     m2 = process.amplitude2(cm_momenta(sqrt_s, c), theta, channel)
     return 0.5 * (hi - lo) * np.sum(w * m2) / (32 * math.pi * sqrt_s**2) * PB_PER_GEV2
-
-
-def textbook(s, q_f, t3_f, sm=SM):
-    q_e, v_e, a_e = -1.0, -0.5 + 2 * sm.sw2, -0.5
-    v_f, a_f = t3_f - 2 * q_f * sm.sw2, t3_f
-    chi = s / (4 * sm.sw2 * sm.cw2 * (s - sm.mZ**2 + 1j * sm.mZ * sm.wZ))
-    a0 = q_e**2 * q_f**2 + 2 * q_e * q_f * v_e * v_f * chi.real + (v_e**2 + a_e**2) * (v_f**2 + a_f**2) * abs(chi) ** 2
-    a1 = 4 * q_e * q_f * a_e * a_f * chi.real + 8 * v_e * a_e * v_f * a_f * abs(chi) ** 2
-    return a0, a1
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +81,7 @@ def test_gamma_z_cross_section_and_afb(dy, flavour, sqrt_s):
     # Full gamma + Z: sigma = (4 pi alpha^2 / 3 s) A0 / 3 and A_FB = 3 A1 / (8 A0) (forward = e- along
     # the quark); with the antiquark in beam a A_FB flips sign and sigma is unchanged. Rounding only.
     q, t3 = QUARK[flavour]
-    a0, a1 = textbook(sqrt_s**2, q, t3)
+    a0, a1 = ee_ff_a0_a1(sqrt_s**2, SM, q, t3)
     s0 = 4 * math.pi * SM.alpha**2 / (3 * sqrt_s**2) * a0 / 3 * PB_PER_GEV2
     for name, sign in ((f"{flavour}_{flavour}bar", 1), (f"{flavour}bar_{flavour}", -1)):
         ch = dy.channel(name)

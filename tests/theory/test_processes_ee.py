@@ -16,6 +16,7 @@ import pytest
 from theory.processes.ee_mumu import EEMuMu, channel_without_z
 from theory.processes.registry import get_process
 from theory.sm import SM
+from textbook import ee_ff_a0_a1  # noqa: E402 (tests/ helper module)
 
 PB_PER_GEV2 = 3.89379e8  # (hbar c)^2 in pb GeV^2
 
@@ -40,16 +41,6 @@ def integrate(process, sqrt_s, theta, channel=None, lo=-1.0, hi=1.0, n=8):
     c = 0.5 * (hi - lo) * x + 0.5 * (hi + lo)
     m2 = process.amplitude2(cm_momenta(sqrt_s, c), theta, channel)
     return 0.5 * (hi - lo) * np.sum(w * m2) / (32 * math.pi * sqrt_s**2) * PB_PER_GEV2
-
-
-def textbook_a0_a1(s: float, sm, q_f=-1.0, t3_f=-0.5) -> tuple[float, float]:
-    """A0, A1 of physics notes 3.1: v = T3 - 2 Q sW^2, a = T3, chi = s/(4 sW^2 cW^2 (s - mZ^2 + i mZ GZ))."""
-    q_e, v_e, a_e = -1.0, -0.5 + 2.0 * sm.sw2, -0.5
-    v_f, a_f = t3_f - 2.0 * q_f * sm.sw2, t3_f
-    chi = s / (4.0 * sm.sw2 * sm.cw2 * (s - sm.mZ**2 + 1j * sm.mZ * sm.wZ))
-    a0 = q_e**2 * q_f**2 + 2 * q_e * q_f * v_e * v_f * chi.real + (v_e**2 + a_e**2) * (v_f**2 + a_f**2) * abs(chi) ** 2
-    a1 = 4 * q_e * q_f * a_e * a_f * chi.real + 8 * v_e * a_e * v_f * a_f * abs(chi) ** 2
-    return a0, a1
 
 
 def afb(process, sqrt_s, theta=(0.0, 0.0, 0.0), channel=None):
@@ -80,7 +71,7 @@ def test_cross_section_with_z_at_10_gev(ee):
     # gamma + Z at 10 GeV equals (4 pi alpha^2/3s) A0 (same formula, independent code; rounding only).
     sqrt_s = 10.0
     sigma = integrate(ee, sqrt_s, SM0)
-    a0, _ = textbook_a0_a1(sqrt_s**2, SM)
+    a0, _ = ee_ff_a0_a1(sqrt_s**2, SM)
     assert sigma == pytest.approx(4 * math.pi * SM.alpha**2 / (3 * sqrt_s**2) * a0 * PB_PER_GEV2, rel=1e-10)
     # the Z correction at 10 GeV is small (~ s/mZ^2 * v_e v_f, well below a per cent) but not zero
     pure = integrate(ee, sqrt_s, SM0, channel_without_z(ee.channels[0]))
@@ -92,7 +83,7 @@ def test_angular_distribution_matches_a0_a1(ee, sqrt_s):
     # dsigma/dcos = (pi alpha^2 / 2s)[A0 (1 + c^2) + A1 c] point by point (checks signs of the Z terms).
     c = np.linspace(-0.95, 0.95, 7)
     got = ee.amplitude2(cm_momenta(sqrt_s, c), SM0) / (32 * math.pi * sqrt_s**2)
-    a0, a1 = textbook_a0_a1(sqrt_s**2, SM)
+    a0, a1 = ee_ff_a0_a1(sqrt_s**2, SM)
     expected = 2 * math.pi * SM.alpha**2 / (4 * sqrt_s**2) * (a0 * (1 + c**2) + a1 * c)
     np.testing.assert_allclose(got, expected, rtol=1e-10)
 
@@ -100,7 +91,7 @@ def test_angular_distribution_matches_a0_a1(ee, sqrt_s):
 def test_afb_at_pole_and_below(ee):
     # A_FB = 3 A1 / (8 A0) in the same (G_mu, m_W = SM.mW) scheme; quadrature exact -> 1e-10.
     for sqrt_s in (10.0, 35.0, SM.mZ):
-        a0, a1 = textbook_a0_a1(sqrt_s**2, SM)
+        a0, a1 = ee_ff_a0_a1(sqrt_s**2, SM)
         assert afb(ee, sqrt_s) == pytest.approx(3 * a1 / (8 * a0), rel=1e-10)
     # physics-notes values (quoted to 2 significant digits; m_W differs by 10 MeV): below the pole negative
     assert afb(ee, 10.0) == pytest.approx(-0.0066, abs=1e-4)
@@ -113,7 +104,7 @@ def test_afb_at_pole_with_mw_80379():
     ee = get_process("ee_mumu")
     value = afb(ee, sm.mZ, channel=EEMuMu.make_channel(sm))
     assert value == pytest.approx(0.0340, abs=5e-5)
-    a0, a1 = textbook_a0_a1(sm.mZ**2, sm)
+    a0, a1 = ee_ff_a0_a1(sm.mZ**2, sm)
     assert value == pytest.approx(3 * a1 / (8 * a0), rel=1e-10)
 
 

@@ -44,7 +44,7 @@ from itertools import product
 import numpy as np
 import sympy as sp
 
-from theory.dirac import current_tensor, levi_civita_upper, lower
+from theory.dirac import METRIC, current_tensor, levi_civita_upper
 from theory.kinematics import minkowski, pt
 from theory.processes.base import Channel, PhaseSpaceHint, Process
 from theory.sm import SM, SMInputs
@@ -66,8 +66,10 @@ def _sym(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
-def _lowered_metric() -> sp.Matrix:
-    return sp.diag(1, -1, -1, -1)
+def _contract(S1, A1, S2, A2, X, Y) -> sp.Expr:
+    """Re sum L1^{mu mu'} L2^{nu nu'} X_{mu nu} Y_{mu' nu'} for Hermitian line tensors L = S + iA."""
+    core = S1.T * X * S2 - A1.T * X * A2
+    return sum(core[i, j] * Y[i, j] for i in range(4) for j in range(4))
 
 
 class WBF(Process):
@@ -102,7 +104,7 @@ class WBF(Process):
 
     def _structures(self, k1: list, k2: list) -> list[sp.Matrix]:
         """Lorentz structures of the HVV vertex, lower indices: g, (k1.k2 g - k2 k1), eps(k1, ., k2, .)."""
-        g = _lowered_metric()
+        g = METRIC  # g_{mu nu} = diag(1, -1, -1, -1)
         k1l = [k1[0], -k1[1], -k1[2], -k1[3]]
         k2l = [k2[0], -k2[1], -k2[2], -k2[3]]
         k12 = minkowski(k1, k2)
@@ -156,12 +158,7 @@ class WBF(Process):
             S1, A1 = line_tensor(pa, p1, sa, c1)
             S2, A2 = line_tensor(pb, p2, sb, c2)
 
-            def kin(a: int, b: int) -> sp.Expr:
-                # Re sum L1^{mu mu'} L2^{nu nu'} X_{mu nu} Y_{mu' nu'} with L = S + iA (Hermitian)
-                core = S1.T * structures[a] * S2 - A1.T * structures[a] * A2
-                return sum(core[i, j] * structures[b][i, j] for i in range(4) for j in range(4))
-
-            K = {(a, b): kin(a, b) for a in range(3) for b in range(a, 3)}
+            K = {(a, b): _contract(S1, A1, S2, A2, structures[a], structures[b]) for a in range(3) for b in range(a, 3)}
             # amplitude coefficient of structure a for this chirality pair, summed over boson pairs
             T = [sum(G1[(P[0], c1)] * G2[(P[1], c2)] * self._propagator(P[0], q1sq) * self._propagator(P[1], q2sq)
                      * self._pair_constants(P)[a] for P in _PAIRS) for a in range(3)]
