@@ -78,6 +78,30 @@ class Integrand:
             lum[:, i] = fa[index[a]] * fb[index[b]] * ch.symmetry_factor
         return np.where(ok[:, None], lum, 0.0)
 
+    def _channel_components(self, p, x1, x2):
+        """Scale, luminosities (N, n_channels), the coupling groups with non-zero luminosity and
+        their components (N, n_groups, C) at momenta p (all points inside the cuts)."""
+        mu = np.full(p.shape[0], self.fixed_scale) if self.fixed_scale else self.process.scale(p)
+        lum = self._luminosities(x1, x2, mu)
+        groups = [g for g in self.groups if np.any(lum[:, [i for i, _ in g]])]
+        comps = np.zeros((p.shape[0], len(groups), self.process.n_components))
+        for lo in range(0, p.shape[0], _CHUNK):  # bounded memory for the compiled expression's temporaries
+            comps[lo : lo + _CHUNK] = self.process.components_for_channels(p[lo : lo + _CHUNK], [g[0][1] for g in groups])
+        return mu, lum, groups, comps
+
+    @staticmethod
+    def _sum_channels(lum, groups, comps):
+        acc = np.zeros((comps.shape[0], comps.shape[2]))
+        for k, group in enumerate(groups):
+            acc += lum[:, [i for i, _ in group]].sum(axis=1)[:, None] * comps[:, k]
+        return acc
+
+    def matrix_weights(self, p: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        """sum_ch S_ch f_a(x1) f_b(x2) A_c,ch at given momenta, (N, C): the event density per
+        component without flux factor and phase-space Jacobian."""
+        _, lum, groups, comps = self._channel_components(p, x1, x2)
+        return self._sum_channels(lum, groups, comps)
+
     def evaluate(self, u: np.ndarray, rng: np.random.Generator | None = None, variations: bool = True):
         """Momenta, per-component weight densities (N, C) in pb, per-channel SM densities and the
         densities with the factorisation scale multiplied by each of ``scale_factors`` (N, F, C)."""
@@ -90,29 +114,18 @@ class Integrand:
         chan = np.zeros((n, len(self.process.channels)))
         if np.any(keep):
             pk = p[keep]
-            mu = np.full(pk.shape[0], self.fixed_scale) if self.fixed_scale else self.process.scale(pk)
-            lum = self._luminosities(x1[keep], x2[keep], mu)
+            mu, lum, groups, comps = self._channel_components(pk, x1[keep], x2[keep])
             shat = x1[keep] * x2[keep] * self.sqrt_s**2
             pref = jac[keep] / (2.0 * shat) * GEV2_TO_PB
-            groups = [g for g in self.groups if np.any(lum[:, [i for i, _ in g]])]
-            comps = np.zeros((pk.shape[0], len(groups), n_comp))
-            for lo in range(0, pk.shape[0], _CHUNK):  # bounded memory for the compiled expression's temporaries
-                comps[lo : lo + _CHUNK] = self.process.components_for_channels(pk[lo : lo + _CHUNK], [g[0][1] for g in groups])
-            acc = np.zeros((pk.shape[0], n_comp))
             rows = np.flatnonzero(keep)[:, None]
             for k, group in enumerate(groups):
                 idx = [i for i, _ in group]
-                glum = lum[:, idx]
-                acc += glum.sum(axis=1)[:, None] * comps[:, k]
-                chan[rows, idx] = glum * comps[:, k, :1] * pref[:, None]
-            dens[keep] = acc * pref[:, None]
+                chan[rows, idx] = lum[:, idx] * comps[:, k, :1] * pref[:, None]
+            dens[keep] = self._sum_channels(lum, groups, comps) * pref[:, None]
             for j, factor in enumerate(self.scale_factors if variations else ()):
                 # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
                 lum_v = self._luminosities(x1[keep], x2[keep], mu * factor)
-                acc_v = np.zeros_like(acc)
-                for k, group in enumerate(groups):
-                    acc_v += lum_v[:, [i for i, _ in group]].sum(axis=1)[:, None] * comps[:, k]
-                varied[keep, j] = acc_v * pref[:, None]
+                varied[keep, j] = self._sum_channels(lum_v, groups, comps) * pref[:, None]
         return p, dens, chan, x1, x2, varied
 
 
@@ -262,6 +275,7 @@ def generate(
         "pdf": pdf if proc.collider == "pp" else None,
         "cuts": cuts.to_dict(),
         "scale": "fixed %.6g GeV" % scale if scale else "process default",
+        "scale_gev": scale,
         "adapt": adapt_info,
         "n_points": n_points,
         "n_events": int(keep.sum()),

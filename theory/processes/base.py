@@ -109,7 +109,7 @@ class Process:
     Class attributes a subclass sets:
       name, coefficients (Wilson-coefficient names, in theta order), labels
       (momentum labels, incoming first), max_degree, collider ("ee" or "pp"),
-      phase_space (PhaseSpaceHint), references (arXiv ids / books).
+      phase_space (PhaseSpaceHint), references (arXiv ids / books), unlabelled_jets.
     """
 
     name: str = ""
@@ -120,6 +120,11 @@ class Process:
     collider: Literal["ee", "pp"] = "pp"
     phase_space: PhaseSpaceHint
     references: tuple[str, ...] = ()
+    # indices of final-state particles a detector sees as interchangeable jets whose assignment to
+    # the amplitude's lines is only a label of the calculation (WBF: which jet came from which
+    # quark line); the observable density sums the labelled one over their permutations. Processes
+    # whose |M|^2 is already symmetric (identical gluons) leave it empty.
+    unlabelled_jets: tuple[int, ...] = ()
 
     # ---- to implement
     def _build_components(self) -> list[sp.Expr]:

@@ -79,6 +79,7 @@ class WBF(Process):
     description = "weak-boson fusion q q -> q q H, t-channel approximation, CP-even cHW and CP-odd cHWtil"
     coefficients = ("cHW", "cHWtil")
     labels = ("pa", "pb", "p1", "p2", "pH")
+    unlabelled_jets = (2, 3)
     max_degree = 2
     collider = "pp"
     references = ("hep-ph/0609075", "arXiv:1712.02350", "arXiv:1008.4884", "arXiv:2012.11343")
