@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from theory.errors import KinematicsError
-from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, pseudorapidity, pt, rapidity
+from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, minkowski, pseudorapidity, pt, rapidity
 
-__all__ = ["wbf_observables", "pair_observables", "observables_for"]
+__all__ = ["wbf_observables", "wbf_invariants", "pair_observables", "observables_for"]
 
 M_HIGGS = 125.0
+M_W = 80.369  # GeV, PDG 2024: the propagator mass in r_cross
 
 
 def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
@@ -30,12 +31,53 @@ def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.
     }
 
 
+def wbf_invariants(momenta: np.ndarray, m_w: float = M_W) -> dict[str, np.ndarray]:
+    """Dimensionless Lorentz invariants of p p -> j j H that the CP-odd WBF score depends on.
+
+    The incoming partons are reconstructed from the visible final state (exact at LO):
+    pa = (E + pz)/2 (1, 0, 0, 1), pb = (E - pz)/2 (1, 0, 0, -1) of the j j H system, and the
+    forward jet (larger rapidity) is attached to pa, the backward one to pb. With
+    t_a = 2 pa.j_f, t_b = 2 pb.j_b (the momentum transfers of that assignment) and
+    u_a = 2 pa.j_b, u_b = 2 pb.j_f (those of the crossed one):
+
+      r_s = s_hat / m_jj^2, r_u = (u_a + u_b)/m_jj^2, r_t = (t_a + t_b)/m_jj^2,
+      kappa_u = u_a u_b / (s_hat m_jj^2), kappa_t = t_a t_b / (s_hat m_jj^2),
+      r_cross = [(t_a + m_W^2)(t_b + m_W^2) / ((u_a + m_W^2)(u_b + m_W^2))]^2,
+
+    the squared ratio of the W propagators of the crossed assignment to the direct one. At LO the
+    W-fusion interference/SM ratio is eps(pa, pb, p1, p2) (1/s_hat + 1/m_jj^2) for two quark
+    lines and eps (1/u_a + 1/u_b) for a quark and an antiquark line (theory.processes.wbf).
+    """
+    fin = momenta[:, 2] + momenta[:, 3] + momenta[:, 4]
+    plus, minus = (fin[:, 0] + fin[:, 3]) / 2, (fin[:, 0] - fin[:, 3]) / 2
+    zero = np.zeros_like(plus)
+    pa = np.stack([plus, zero, zero, plus], axis=1)
+    pb = np.stack([minus, zero, zero, -minus], axis=1)
+    fwd = rapidity(momenta[:, 2]) >= rapidity(momenta[:, 3])
+    jf = np.where(fwd[:, None], momenta[:, 2], momenta[:, 3])
+    jb = np.where(fwd[:, None], momenta[:, 3], momenta[:, 2])
+    s_hat = mass2(pa + pb)
+    m_jj2 = mass2(jf + jb)
+    t_a, t_b = 2 * minkowski(pa, jf), 2 * minkowski(pb, jb)
+    u_a, u_b = 2 * minkowski(pa, jb), 2 * minkowski(pb, jf)
+    mw2 = m_w**2
+    return {
+        "r_s": s_hat / m_jj2,
+        "r_u": (u_a + u_b) / m_jj2,
+        "r_t": (t_a + t_b) / m_jj2,
+        "kappa_u": u_a * u_b / (s_hat * m_jj2),
+        "kappa_t": t_a * t_b / (s_hat * m_jj2),
+        "r_cross": ((t_a + mw2) * (t_b + mw2) / ((u_a + mw2) * (u_b + mw2))) ** 2,
+    }
+
+
 def wbf_observables(momenta: np.ndarray, m_higgs: float = M_HIGGS) -> dict[str, np.ndarray]:
     """Observables of p p -> j j H from momenta (N, 5, 4) ordered (pa, pb, p1, p2, pH).
 
     Jets are pT-ordered (j1 leading); delta_eta_jj = |eta_j1 - eta_j2|; delta_phi_jj is signed,
     phi(forward jet) - phi(backward jet) with jets ordered in rapidity (theory.kinematics);
-    x_p1, x_p2 = pT/m_H (the dimensionless inputs of the seed-talk formula).
+    x_p1, x_p2 = pT/m_H (the dimensionless inputs of the seed-talk formula); the invariants of
+    :func:`wbf_invariants`.
     """
     momenta = np.asarray(momenta, dtype=float)
     if momenta.ndim != 3 or momenta.shape[1:] != (5, 4):
@@ -47,7 +89,7 @@ def wbf_observables(momenta: np.ndarray, m_higgs: float = M_HIGGS) -> dict[str, 
     obs["y_h"] = rapidity(momenta[:, 4])
     # invariant mass of the whole final state (= sqrt(s_hat) at parton level)
     obs["m_jjh"] = np.sqrt(np.maximum(mass2(momenta[:, 2] + momenta[:, 3] + momenta[:, 4]), 0.0))
-    return obs
+    return obs | wbf_invariants(momenta)
 
 
 def observables_for(process_name: str, momenta: np.ndarray) -> dict[str, np.ndarray]:

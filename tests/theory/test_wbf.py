@@ -123,3 +123,23 @@ def test_bad_theta_length_is_explained(wbf, rng):
     p = random_wbf_momenta(rng, n=3)
     with pytest.raises(InvalidParameterError, match="2 Wilson coefficients"):
         wbf.amplitude2(p, [0.1, 0.2, 0.3])
+
+
+@pytest.mark.parametrize("name, structure", [("2_1_WW", "qq"), ("1_-1_WW", "qqbar"), ("-2_-1_WW", "qq")])
+def test_w_fusion_cp_odd_ratio_has_the_closed_form(wbf, rng, name, structure):
+    # W fusion has one helicity structure per channel, so the interference/SM ratio is a fixed function:
+    # two quark (or two antiquark) lines: C eps(pa,pb,p1,p2) (1/s_hat + 1/m_jj^2); a quark and an antiquark
+    # line: C eps (1/(2 pa.p2) + 1/(2 pb.p1)) (the crossed pairing of the traces). Propagators and couplings
+    # cancel in the ratio, so C is one number for all events: relative spread ~ rounding.
+    from theory.kinematics import eps
+
+    p = random_wbf_momenta(rng)
+    pa, pb, p1, p2 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    comps = wbf.components(p, chan(wbf, name))
+    k = [i for i, pw in enumerate(wbf.powers) if tuple(pw) == (0, 1)][0]
+    if structure == "qq":
+        form = 1 / minkowski(pa + pb, pa + pb) + 1 / minkowski(p1 + p2, p1 + p2)
+    else:
+        form = 1 / (2 * minkowski(pa, p2)) + 1 / (2 * minkowski(pb, p1))
+    ratio = comps[:, k] / comps[:, 0] / (eps(pa, pb, p1, p2) * form)
+    assert np.std(ratio) < 1e-9 * abs(np.mean(ratio))
