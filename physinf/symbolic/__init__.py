@@ -19,6 +19,7 @@ from physinf.symbolic.errors import (
 )
 from physinf.symbolic.formula import Formula, FrontMember
 from physinf.symbolic.information import conditional_information, information_fraction
+from physinf.symbolic.presets import WBF_CP_ODD, ScorePreset
 from physinf.symbolic.selection import pareto_indices, scores, select
 from physinf.symbolic.symmetry import Symmetry
 
@@ -26,7 +27,7 @@ __all__ = [
     "distill", "fit_formula", "Formula", "FrontMember", "Budget", "Candidate", "Backend", "BACKENDS",
     "OPERATORS", "DEFAULT_OPERATORS", "get_backend", "Symmetry", "select", "scores", "pareto_indices",
     "information_fraction", "conditional_information", "SymbolicError", "InvalidTargetError",
-    "TooFewPointsError", "UnknownOperatorError", "BackendUnavailableError",
+    "TooFewPointsError", "UnknownOperatorError", "BackendUnavailableError", "ScorePreset", "WBF_CP_ODD",
 ]
 
 

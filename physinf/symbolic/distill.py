@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
@@ -13,7 +14,7 @@ from physinf.symbolic.backends.base import check_operators
 from physinf.symbolic.errors import InvalidTargetError, SymbolicError, TooFewPointsError
 from physinf.symbolic.formula import Formula, FrontMember
 from physinf.symbolic.parse import complexity, parametrise, simplify_safe, to_sympy
-from physinf.symbolic.refit import refit, snap_constants
+from physinf.symbolic.refit import fix_redundant, refit, snap_constants
 from physinf.symbolic.selection import RULES, select
 from physinf.symbolic.symmetry import Symmetry
 
@@ -45,6 +46,24 @@ def validate_data(X, y, names, weights=None) -> tuple[np.ndarray, np.ndarray, li
         if weights.shape != y.shape or not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
             raise InvalidParameterError("weights must be finite, non-negative, not all zero, with y's shape")
     return X, y, names, weights
+
+
+def _divide_by_factor(factor: str, table, variables, X, y, w):
+    """(X, y/F, w F²) on the rows where the known factor F is non-zero."""
+    if not isinstance(factor, str):
+        raise InvalidParameterError(f"factor must be a formula string over the input names, got {factor!r}")
+    try:
+        expr = to_sympy(factor, table)
+    except SymbolicError as exc:
+        raise InvalidParameterError(f"cannot use factor {factor!r}: {exc}") from exc
+    values = np.asarray(sp.lambdify(variables, expr, "numpy")(*X.T), float) * np.ones(len(y))
+    scale = np.max(np.abs(values[np.isfinite(values)]), initial=0.0)
+    keep = np.isfinite(values) & (np.abs(values) > 1e-12 * scale)
+    if keep.sum() < 3:
+        raise InvalidTargetError(f"the factor {factor!r} vanishes (or is not finite) on all but {int(keep.sum())} points")
+    f = values[keep]
+    w_new = (np.ones(len(y)) if w is None else w)[keep] * f**2
+    return X[keep], y[keep] / f, w_new
 
 
 def _symbols(names: list[str]) -> list[sp.Symbol]:
@@ -100,9 +119,13 @@ def _process(cand, table, variables, sym: Symmetry | None, sym_symbol, X, y, w):
     return template, params, fit
 
 
-def _snap(template, params, fit, variables, X, y, w, snap: bool):
+def _tidy(template, params, fit, variables, X, y, w, snap: bool | str):
+    """Fix redundant constants to ±1, then snap constants to simple values (both AIC-guarded)."""
+    if params:
+        template, params, fit = fix_redundant(template, variables, params, fit, X, y, w)
     if snap and params:
-        template, params, fit = snap_constants(template, variables, params, fit, X, y, w)
+        template, params, fit = snap_constants(template, variables, params, fit, X, y, w,
+                                               rational_only=snap == "rational")
         template = simplify_safe(template)
         value = dict(zip(params, fit.values))
         params = [p for p in params if p in template.free_symbols]
@@ -124,9 +147,11 @@ def distill(
     operators: tuple[str, ...] = DEFAULT_OPERATORS,
     selection: str = "best",
     symmetry: Symmetry | None = None,
-    snap: bool = True,
+    snap: bool | str = True,
     max_search_points: int = 5000,
     max_refit_points: int = 20000,
+    factor: str | None = None,
+    search_names: list[str] | None = None,
 ) -> Formula:
     """Search for a closed-form ``y ≈ f(X)`` and return the selected :class:`Formula`.
 
@@ -136,10 +161,22 @@ def distill(
     values where the loss allows (AIC), re-fit -> Pareto front -> ``selection`` rule
     ('best', 'accuracy', 'knee') -> final re-fit on all data with covariance.
     Inputs should be dimensionless (e.g. p_T / m_H); constants then stay O(1).
+
+    ``factor``: a known factor F(X) of the target that physics fixes (a SymPy string over
+    ``names``, e.g. the CP-odd prefactor ``"x_p1*x_p2*sin(delta_phi_jj)"``, proportional to
+    eps(pa, pb, p1, p2)/s_hat in WBF). The backend then searches g in y ≈ F·g by fitting y/F
+    with weights w F² (the same least squares; rows with F = 0 carry no information about g and
+    are left out of the search), and every candidate becomes F·g before the post-processing.
+    ``snap``: True (small rationals and multiples of π, √2, √3, √π, √(2π), e), "rational"
+    (small rationals only) or False.
+    ``search_names``: the inputs the backend may use (default: all); the factor and the
+    symmetry may use others (e.g. g from the invariants only, F from p_T and Δφ).
     """
     t0 = time.perf_counter()
     X, y, names, weights = validate_data(X, y, names, weights)
     ops = check_operators(operators)
+    if snap not in (True, False, "rational"):
+        raise InvalidParameterError(f"snap must be True, False or 'rational', got {snap!r}")
     if selection not in RULES:
         select([1], [1.0], selection)  # raises the standard error
     if budget is None:
@@ -160,11 +197,21 @@ def distill(
         Xs, ys, ws = X[idx], y[idx], None if weights is None else weights[idx]
     if symmetry is not None and symmetry.mode == "enforce":
         Xs, ys, ws = symmetry.augment(Xs, ys, names, ws)
+    if factor is not None:
+        Xs, ys, ws = _divide_by_factor(factor, table, variables, Xs, ys, ws)
     t_search = time.perf_counter()
-    candidates = bk.search(Xs, ys, safe, budget, seed, ws, ops)
+    cols = list(range(len(names)))
+    if search_names is not None:
+        unknown = [n for n in search_names if n not in names]
+        if unknown or not search_names:
+            raise InvalidParameterError(f"search_names must be a non-empty subset of the inputs {names}, got {search_names}")
+        cols = [names.index(n) for n in search_names]
+    candidates = bk.search(Xs[:, cols], ys, [safe[i] for i in cols], budget, seed, ws, ops)
     t_search = time.perf_counter() - t_search
     if not candidates:
         raise SymbolicError(f"backend {bk.name!r} returned no candidates")
+    if factor is not None:
+        candidates = [replace(c, expression=f"({factor})*({c.expression})") for c in candidates]
     Xr, yr, wr = X, y, weights
     if len(y) > max_refit_points:
         idx = rng.choice(len(y), max_refit_points, replace=False)
@@ -185,11 +232,11 @@ def distill(
     comps, losses = comps[order], losses[order]
     k = select(comps, losses, selection)
     template, params, fit_k = processed[k]
-    # snap constants of the selected member only (cheap; the front keeps the plain re-fits)
-    snapped = _snap(template, params, fit_k, variables, Xr, yr, wr, snap)
-    if snapped is not None:
-        template, params, fit_k = snapped
-        processed[k] = snapped
+    # fix redundant constants and snap the selected member only (cheap; the front keeps the plain re-fits)
+    tidied = _tidy(template, params, fit_k, variables, Xr, yr, wr, snap)
+    if tidied is not None:
+        template, params, fit_k = tidied
+        processed[k] = tidied
     final = refit(template, variables, params, fit_k.values, X, y, weights)
     front = tuple(
         FrontMember(str(t.subs({p: sp.Float(float(v), 8) for p, v in zip(ps, f.values)})), int(c), float(f.mse))
@@ -201,7 +248,8 @@ def distill(
                    wall_time_s=time.perf_counter() - t0, n_candidates=len(candidates), complexity=int(comps[k]),
                    budget={"generations": budget.generations, "max_time": budget.max_time,
                            "population_size": budget.population_size, "max_length": budget.max_length},
-                   operators=list(ops), fit_converged=final.success)
+                   operators=list(ops), fit_converged=final.success, factor=factor,
+                   search_names=[names[i] for i in cols])
     if symmetry is not None:
         metrics["symmetry"] = {"variable": symmetry.variable, "parity": symmetry.parity, "mode": symmetry.mode,
                                "violation": symmetry.violation(formula.numpy(), X[:2000], names)}

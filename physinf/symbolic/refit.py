@@ -15,7 +15,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import least_squares
 
-__all__ = ["FitResult", "refit", "snap_constants", "make_function", "nice_values"]
+__all__ = ["FitResult", "refit", "snap_constants", "fix_redundant", "make_function", "nice_values"]
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,21 @@ def _simple_table() -> list[sp.Expr]:
 
 _SIMPLE = _simple_table()
 _SIMPLE_F = np.array([float(v) for v in _SIMPLE])
+_RATIONAL = [v for v in _SIMPLE if v.is_Rational]
+_RATIONAL_F = np.array([float(v) for v in _RATIONAL])
 
 
-def nice_values(c: float, k: int = 2) -> list[sp.Expr]:
-    """The ``k`` simple closed forms nearest to ``c`` (small rationals p/q, q <= 4; π, √2, √3, √π, √(2π), e)."""
-    order = np.argsort(np.abs(_SIMPLE_F - c), kind="stable")[:k]
-    return [_SIMPLE[i] for i in order]
+def nice_values(c: float, k: int = 2, rational_only: bool = False) -> list[sp.Expr]:
+    """The ``k`` simple closed forms nearest to ``c`` (small rationals p/q, q <= 4; unless
+    ``rational_only``, also multiples of π, √2, √3, √π, √(2π), e)."""
+    table, values = (_RATIONAL, _RATIONAL_F) if rational_only else (_SIMPLE, _SIMPLE_F)
+    order = np.argsort(np.abs(values - c), kind="stable")[:k]
+    return [table[i] for i in order]
+
+
+def _accept(n: int, new: FitResult, old: FitResult, floor: float) -> bool:
+    """AIC: dropping one constant is worth a loss rise of up to a factor exp(2/N)."""
+    return bool(np.isfinite(new.mse) and n * np.log((new.mse + floor) / (old.mse + floor)) < 2.0)
 
 
 def snap_constants(
@@ -137,6 +146,7 @@ def snap_constants(
     y: np.ndarray,
     weights: np.ndarray | None = None,
     rel_tol: float = 0.02,
+    rational_only: bool = False,
 ) -> tuple[sp.Expr, list[sp.Symbol], FitResult]:
     """Greedily fix constants to simple closed forms where it does not hurt.
 
@@ -144,6 +154,8 @@ def snap_constants(
     (AIC: ``N log(mse_new / mse_old) < 2``) with an MSE floor of 1e-13 var(y) so noise-free
     fits can snap round-off. Only values within ``rel_tol`` (relative) and within 3σ of the
     fitted constant are tried, so a snap never moves a constant by more than its uncertainty.
+    ``rational_only``: snap to small rationals only (for targets whose constants are couplings
+    and PDF averages rather than geometry, where π or √2 would be numerology).
     """
     n = len(y)
     floor = 1e-13 * float(np.var(y)) + 1e-300
@@ -155,7 +167,7 @@ def snap_constants(
         for i in order:
             c = float(cur.values[i])
             sigma = float(cur.errors[i]) if np.isfinite(cur.errors[i]) else 0.0
-            for v in nice_values(c):
+            for v in nice_values(c, rational_only=rational_only):
                 dist = abs(float(v) - c)
                 if dist > rel_tol * max(abs(c), 1e-3) or dist > 3.0 * sigma + 1e-6 * max(abs(c), 1.0):
                     continue
@@ -163,9 +175,55 @@ def snap_constants(
                 new_params = [p for j, p in enumerate(params) if j != i]
                 start = [float(cur.values[j]) for j in range(len(params)) if j != i]
                 new_fit = refit(new_expr, variables, new_params, start, X, y, weights)
-                if np.isfinite(new_fit.mse) and n * np.log((new_fit.mse + floor) / (cur.mse + floor)) < 2.0:
+                if _accept(n, new_fit, cur, floor):
                     expr, params, cur, changed = new_expr, new_params, new_fit, True
                     break
             if changed:
                 break
     return expr, params, cur
+
+
+def fix_redundant(
+    expr: sp.Expr,
+    variables: list[sp.Symbol],
+    params: list[sp.Symbol],
+    fit: FitResult,
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None = None,
+    tol: float = 1e-6,
+) -> tuple[sp.Expr, list[sp.Symbol], FitResult]:
+    """Fix constants the data cannot determine to ±1, one at a time.
+
+    A search often returns over-parametrised forms, e.g. ``a (b x + c y) / (d z + e)``, where a
+    common scale of numerator and denominator is a flat direction of the loss: the constants
+    then have no meaningful errors. The flat direction is found from the singular values of the
+    Jacobian in relative units (columns p_i ∂f/∂p_i, normalised); the constant with the largest
+    share of it is set to ±1 and the rest re-fitted, accepted if the loss does not rise (AIC).
+    """
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, float)
+    sw = np.sqrt(w / w.mean())
+    floor = 1e-13 * float(np.var(y)) + 1e-300
+    while len(params) > 1:
+        J = sw[:, None] * _jacobian(expr, variables, params)(X, fit.values) * fit.values[None, :]
+        norms = np.linalg.norm(J, axis=0)
+        if not np.all(np.isfinite(J)) or np.any(norms == 0):
+            break
+        _, sv, vt = np.linalg.svd(J / norms, full_matrices=False)
+        if sv[-1] > tol * sv[0]:
+            break
+        accepted = False
+        for i in np.argsort(-np.abs(vt[-1])):
+            if abs(vt[-1][i]) < 0.1:
+                break
+            one = sp.Integer(1 if fit.values[i] >= 0 else -1)
+            new_expr = expr.subs(params[i], one)
+            new_params = [p for j, p in enumerate(params) if j != i]
+            start = [float(v) for j, v in enumerate(fit.values) if j != i]
+            new_fit = refit(new_expr, variables, new_params, start, X, y, weights)
+            if _accept(len(y), new_fit, fit, floor):
+                expr, params, fit, accepted = new_expr, new_params, new_fit, True
+                break
+        if not accepted:
+            break
+    return expr, params, fit

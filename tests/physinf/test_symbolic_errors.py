@@ -67,3 +67,14 @@ def test_pysr_without_julia_says_how_to_enable(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(BackendUnavailableError, match=r"pip install 'physinf\[pysr\]'"):
         distill(X, X[:, 0], ["a", "b"], budget=SMALL, backend="pysr")
+
+
+def test_bad_factor_search_names_and_snap():
+    with pytest.raises(PhysinfError, match="factor"):
+        distill(X, X[:, 0], ["a", "b"], budget=SMALL, factor="a*c")  # c is not an input
+    with pytest.raises(InvalidTargetError, match="vanishes"):
+        distill(X, X[:, 0], ["a", "b"], budget=SMALL, factor="a - a")
+    with pytest.raises(PhysinfError, match="search_names"):
+        distill(X, X[:, 0], ["a", "b"], budget=SMALL, search_names=["z"])
+    with pytest.raises(PhysinfError, match="snap"):
+        distill(X, X[:, 0], ["a", "b"], budget=SMALL, snap="pi")
