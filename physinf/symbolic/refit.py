@@ -132,6 +132,14 @@ def nice_values(c: float, k: int = 2, rational_only: bool = False) -> list[sp.Ex
     return [table[i] for i in order]
 
 
+def _fix_one(expr, variables, params, values, i, value, X, y, weights):
+    """Substitute ``value`` for constant i and re-fit the others from their current values."""
+    new_expr = expr.subs(params[i], value)
+    new_params = [p for j, p in enumerate(params) if j != i]
+    start = [float(v) for j, v in enumerate(values) if j != i]
+    return new_expr, new_params, refit(new_expr, variables, new_params, start, X, y, weights)
+
+
 def _accept(n: int, new: FitResult, old: FitResult, floor: float) -> bool:
     """AIC: dropping one constant is worth a loss rise of up to a factor exp(2/N)."""
     return bool(np.isfinite(new.mse) and n * np.log((new.mse + floor) / (old.mse + floor)) < 2.0)
@@ -171,10 +179,7 @@ def snap_constants(
                 dist = abs(float(v) - c)
                 if dist > rel_tol * max(abs(c), 1e-3) or dist > 3.0 * sigma + 1e-6 * max(abs(c), 1.0):
                     continue
-                new_expr = expr.subs(params[i], v)
-                new_params = [p for j, p in enumerate(params) if j != i]
-                start = [float(cur.values[j]) for j in range(len(params)) if j != i]
-                new_fit = refit(new_expr, variables, new_params, start, X, y, weights)
+                new_expr, new_params, new_fit = _fix_one(expr, variables, params, cur.values, i, v, X, y, weights)
                 if _accept(n, new_fit, cur, floor):
                     expr, params, cur, changed = new_expr, new_params, new_fit, True
                     break
@@ -217,10 +222,7 @@ def fix_redundant(
             if abs(vt[-1][i]) < 0.1:
                 break
             one = sp.Integer(1 if fit.values[i] >= 0 else -1)
-            new_expr = expr.subs(params[i], one)
-            new_params = [p for j, p in enumerate(params) if j != i]
-            start = [float(v) for j, v in enumerate(fit.values) if j != i]
-            new_fit = refit(new_expr, variables, new_params, start, X, y, weights)
+            new_expr, new_params, new_fit = _fix_one(expr, variables, params, fit.values, i, one, X, y, weights)
             if _accept(len(y), new_fit, fit, floor):
                 expr, params, fit, accepted = new_expr, new_params, new_fit, True
                 break
