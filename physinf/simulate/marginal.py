@@ -7,7 +7,7 @@ observable x sums the labelled density over the permutations of those jets,
     p(x|theta) ∝ sum_perm A(perm(x)|theta),    t(x|theta) = E[t(x, z|theta) | x],
 
 with z the assignment. The labelled joint score carries information about z that no observable
-has (about 6 % of E[t²] for the CP-odd WBF score at the SM); the score of x is the right
+has (4.9 % of E[t²] for the CP-odd WBF score at the SM, docs/benchmarks.md); the score of x is the right
 reference for the information an observable or a formula can capture at parton level.
 """
 

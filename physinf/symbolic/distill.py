@@ -185,6 +185,11 @@ def distill(
     variables = _symbols(names)
     safe = [f"x{i}" for i in range(len(names))]
     table = dict(zip(safe, variables)) | dict(zip(names, variables))
+    cols = list(range(len(names)))  # the inputs the backend sees
+    if search_names is not None:
+        if not search_names or any(n not in names for n in search_names):
+            raise InvalidParameterError(f"search_names must be a non-empty subset of the inputs {names}, got {search_names}")
+        cols = [names.index(n) for n in search_names]
     if len(y) < 3:
         raise TooFewPointsError(f"{len(y)} points are too few to fit any formula with constants")
     sym_symbol = None
@@ -200,12 +205,6 @@ def distill(
     if factor is not None:
         Xs, ys, ws = _divide_by_factor(factor, table, variables, Xs, ys, ws)
     t_search = time.perf_counter()
-    cols = list(range(len(names)))
-    if search_names is not None:
-        unknown = [n for n in search_names if n not in names]
-        if unknown or not search_names:
-            raise InvalidParameterError(f"search_names must be a non-empty subset of the inputs {names}, got {search_names}")
-        cols = [names.index(n) for n in search_names]
     candidates = bk.search(Xs[:, cols], ys, [safe[i] for i in cols], budget, seed, ws, ops)
     t_search = time.perf_counter() - t_search
     if not candidates:
