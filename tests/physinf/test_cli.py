@@ -38,9 +38,12 @@ def test_demo_runs_end_to_end_and_resumes(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     rows = summary["fisher_cHWtil"]
-    # information ordering: rate < Delta phi_jj histogram < score histogram <= unbinned truth (binning only loses)
+    # information ordering: rate < Delta phi_jj histogram < score histogram < unbinned observable score
+    # < unbinned joint truth (binning only loses; the jet labels hold ~5 % of the joint information,
+    # far above the sampling noise of 3000 events, so the strict orderings are safe)
     infos = [row["I_cHWtil"] for row in rows.values()]
-    assert infos[0] < infos[1] < infos[2] <= infos[3] * (1 + 1e-9)
+    assert infos[0] < infos[1] < infos[2] < infos[3] < infos[4]
+    assert 0.85 < infos[3] / infos[4] < 1.0
     assert (out / "delta_phi_jj.png").stat().st_size > 1000
     mtime = (out / "wbf_events.h5").stat().st_mtime_ns
     again = runner.invoke(app, ["demo", "--out", str(out), "--events", "3000"])
