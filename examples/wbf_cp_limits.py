@@ -1,8 +1,8 @@
 """Example: expected limits on the CP-odd coefficient cHWtil in WBF, three observables compared.
 
 Generates weighted WBF events (or reuses them), builds pyhf likelihoods with the exact EFT
-polynomial for a Delta phi_jj histogram and for a histogram of the exact joint score (the
-optimal observable at parton level), runs Asimov profile-likelihood scans at 300 fb^-1 with
+polynomial for a Delta phi_jj histogram and for a histogram of the exact score of the observable
+event (physinf.simulate.marginal_score, the optimal observable at parton level), runs Asimov profile-likelihood scans at 300 fb^-1 with
 luminosity, MC-statistics and factorisation-scale systematics, and saves the scan figure.
 
 Run: python examples/wbf_cp_limits.py [--events 50000] [--out runs/wbf_cp]
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from physinf.simulate import EventSample, generate
+from physinf.simulate import EventSample, generate, marginal_score
 from physinf.stats import (
     Systematics,
     build_likelihood,
@@ -39,8 +39,8 @@ def main(argv=None) -> int:
     if not path.exists():
         sample.save(path)
     sm = np.zeros(2)
-    score = sample.joint_score(sm)[:, 1]
-    observables = {"signed Delta phi_jj": sample.observables["delta_phi_jj"], "exact joint score": score}
+    score = marginal_score(sample, sm)[:, 1]
+    observables = {"signed Delta phi_jj": sample.observables["delta_phi_jj"], "exact score": score}
     scans = {}
     grid = np.linspace(-0.4, 0.4, 81)  # MC statistics of the weighted sample dominate: wide intervals
     for name, x in observables.items():

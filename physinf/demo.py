@@ -28,9 +28,13 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
              luminosity_fb: float = 300.0, progress: bool = True) -> dict:
     """Run the default job and return its summary (also written to out_dir/summary.json)."""
     from physinf.simulate import EventSample, generate, marginal_score
-    from theory.processes.base import monomial_gradients
-
-    from physinf.stats import binned_fisher_information, expected_width, fisher_optimal_edges, histogram_templates
+    from physinf.stats import (
+        binned_fisher_information,
+        expected_width,
+        fisher_optimal_edges,
+        histogram_templates,
+        score_fisher_information,
+    )
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,9 +69,8 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
         info = binned_fisher_information(templates, sm)
         rows[name] = {"I_cHWtil": float(info[1, 1]), "width95_cHWtil": expected_width(info[1:, 1:], 0),
                       "fraction_of_truth": float(info[1, 1] / truth[1, 1])}
-    # unbinned, observable level: L sum_n w_n (t_n + d log sigma)^2, the rate term from the components
-    d_log_sigma = sample.sigma_components @ monomial_gradients(sample.powers, sm)[:, 1] / sigma
-    info_obs = luminosity_fb * 1000.0 * float(np.sum(sample.weights(sm) * (t + d_log_sigma) ** 2))
+    d_log_sigma = sample.weight_gradients(sm)[:, 1].sum() / sample.weights(sm).sum()
+    info_obs = float(score_fisher_information(sample.weights(sm), t, [d_log_sigma], luminosity_fb)[0, 0])
     rows["unbinned exact score (jet labels summed)"] = {
         "I_cHWtil": info_obs, "width95_cHWtil": expected_width(np.array([[info_obs]]), 0),
         "fraction_of_truth": info_obs / float(truth[1, 1])}

@@ -12,6 +12,7 @@ from physinf.stats.fisher import (
     binned_fisher_information,
     expected_width,
     rate_fisher_information,
+    score_fisher_information,
     unbinned_fisher_information,
 )
 from physinf.stats.inference import (
@@ -84,6 +85,7 @@ __all__ = [
     "scale_systematic",
     "templates_from_sample",
     "threshold",
+    "score_fisher_information",
     "unbinned_fisher_information",
     "validate_workspace",
     "verify_export",

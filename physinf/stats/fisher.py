@@ -81,6 +81,30 @@ def unbinned_fisher_information(
         raise InvalidModelError(str(err)) from err
 
 
+def score_fisher_information(
+    weights: np.ndarray,
+    score: np.ndarray,
+    d_log_sigma: Sequence[float],
+    luminosity: float,
+    background_weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Unbinned Fisher information of an observable whose exact per-event score is known.
+
+    ``score`` (N, n): d log p(x|θ) with the rate term removed, as EventSample.joint_score and
+    physinf.simulate.marginal_score return it; ``d_log_sigma`` (n,): d log σ/dθ. With the event
+    weights w_n (pb) and per-event background b_n: I = L Σ_n w_n² s_n s_nᵀ / (w_n + b_n),
+    s_n = t_n + d log σ. For the labelled joint score this is the truth-level information
+    (:func:`unbinned_fisher_information`); for the score of the observables, what they hold.
+    """
+    w = np.asarray(weights, dtype=float)
+    s = np.asarray(score, dtype=float).reshape(len(w), -1) + np.asarray(d_log_sigma, dtype=float)
+    denom = w + (0.0 if background_weights is None else np.asarray(background_weights, dtype=float))
+    if np.any(denom <= 0):
+        raise InvalidModelError("event weights (plus background) must be positive for the Fisher information")
+    ws = w[:, None] * s
+    return luminosity * PB_PER_FB * np.einsum("ni,nj->ij", ws / denom[:, None], ws)
+
+
 def expected_width(information: np.ndarray, index: int = 0, level: float = 0.95, profiled: bool = True) -> float:
     """Expected interval width 2·z/√I_eff for coefficient ``index`` (inf when I is 0)."""
     info = np.atleast_2d(np.asarray(information, dtype=float))

@@ -26,6 +26,7 @@ from physinf.stats import (
     profile_scan_2d,
     quantile_edges,
     rate_fisher_information,
+    score_fisher_information,
     unbinned_fisher_information,
     verify_export,
 )
@@ -111,3 +112,19 @@ def test_plots_smoke(tmp_path: Path):
     ax.figure.savefig(tmp_path / "scan.png")
     assert ax.get_xlabel() == "ca" and ax2.get_ylabel() == "cb"
     plt.close("all")
+
+
+def test_score_fisher_information_of_the_joint_score_is_the_truth():
+    # identity: w_n (t_n + d log sigma) = d w_n / d theta for the joint score, so the two formulas agree
+    # to rounding, with and without a background
+    from theory.scores import joint_score
+
+    x, w, p, names = toy_events()
+    theta = np.array([0.2])
+    t = joint_score(p, w, w.sum(axis=0), theta)
+    wt = w @ np.prod(theta[None, :] ** p, axis=1)
+    d_log_sigma = (w.sum(axis=0) @ (p[:, 0] * theta[0] ** np.maximum(p[:, 0] - 1, 0))) / wt.sum()
+    bkg = 0.5 * w[:, 0]
+    for b in (None, bkg):
+        np.testing.assert_allclose(score_fisher_information(wt, t, [d_log_sigma], 300.0, b),
+                                   unbinned_fisher_information(w, p, theta, 300.0, background_weights=b), rtol=1e-10)
