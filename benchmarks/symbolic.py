@@ -52,7 +52,6 @@ FEYNMAN_OPERATORS = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sq
 FEYNMAN_BUDGET = dict(generations=400, max_time=30, population_size=500, max_length=30)
 WBF_NAMES = ["x_p1", "x_p2", "delta_eta_jj", "delta_phi_jj"]
 WBF_OPERATORS = ("add", "sub", "mul", "div", "sin", "cos", "square")
-M_H = 125.0
 
 
 def _read_feynman() -> dict[str, dict]:
