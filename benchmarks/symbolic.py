@@ -41,7 +41,8 @@ import sympy as sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from physinf.symbolic import WBF_CP_ODD, Budget, Symmetry, distill, fit_formula, information_fraction  # noqa: E402
+from physinf.information import information_fraction  # noqa: E402
+from physinf.symbolic import WBF_CP_ODD, Budget, Symmetry, distill, fit_formula  # noqa: E402
 
 FEYNMAN_CSV = Path("/work/shared/data/feynman/feynman_subset.csv")
 FEYNMAN_IDS = [

@@ -4,6 +4,7 @@ from theory.errors import (
     EventFileError,
     InvalidParameterError,
     KinematicsError,
+    MissingDependencyError,
     PDFError,
     PhysinfError,
     UnknownNameError,
@@ -17,5 +18,6 @@ __all__ = [
     "KinematicsError",
     "PDFError",
     "EventFileError",
+    "MissingDependencyError",
     "did_you_mean",
 ]

@@ -1,22 +1,26 @@
 """theory: physics only. Kinematics, SM inputs, PDFs, processes as SymPy polynomials in
 Wilson coefficients, and the optimal observables derived from them. Imports sympy/numpy only."""
 
-from theory import kinematics
+from theory import kinematics, morphing, units
 from theory.errors import (
     EventFileError,
     InvalidParameterError,
     KinematicsError,
     PDFError,
+    MissingDependencyError,
     PhysinfError,
     UnknownNameError,
 )
-from theory.processes.base import Channel, PhaseSpaceHint, Process, monomials
+from theory.morphing import monomials
+from theory.processes.base import Channel, PhaseSpaceHint, Process
 from theory.processes.registry import available_processes, get_process
 from theory.scores import joint_ratio, joint_score, truth_fisher_information
 from theory.sm import SM, SMInputs, alpha_s_running
 
 __all__ = [
     "kinematics",
+    "morphing",
+    "units",
     "SM",
     "SMInputs",
     "alpha_s_running",
@@ -35,6 +39,7 @@ __all__ = [
     "KinematicsError",
     "PDFError",
     "EventFileError",
+    "MissingDependencyError",
 ]
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "KinematicsError",
     "PDFError",
     "EventFileError",
+    "MissingDependencyError",
     "did_you_mean",
 ]
 
@@ -44,6 +45,10 @@ class PDFError(PhysinfError):
 
 class EventFileError(PhysinfError):
     """An event file that is missing, corrupt or from an incompatible version."""
+
+
+class MissingDependencyError(PhysinfError, ImportError):
+    """An optional package (an extra of physinf) that a feature needs is not installed."""
 
 
 def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:

@@ -124,7 +124,7 @@ def truth_fisher_information(powers, weight_components, theta, luminosity: float
     luminosity in pb^-1 (1 fb^-1 = 1000 pb^-1); background_weights: optional per-event b_n in pb
     (a theta-independent background with the same kinematics dilutes the information).
     """
-    from theory.processes.base import monomial_gradients, monomial_values
+    from theory.morphing import monomial_gradients, monomial_values
 
     powers = np.asarray(powers, dtype=int)
     theta = np.asarray(theta, dtype=float)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from theory.errors import EventFileError, InvalidParameterError
-from theory.processes.base import monomial_gradients, monomial_values
+from theory.morphing import monomial_gradients, monomial_values
 from theory.scores import joint_ratio as _joint_ratio
 from theory.scores import joint_score as _joint_score
 from theory.scores import truth_fisher_information

@@ -24,7 +24,7 @@ from physinf.simulate.cuts import Cuts
 from physinf.simulate.events import EventSample
 from physinf.simulate.phasespace import phase_space_for
 from theory.errors import InvalidParameterError, KinematicsError
-from theory.processes.base import monomial_values
+from theory.morphing import monomial_values
 
 __all__ = ["generate", "Integrand", "GEV2_TO_PB", "DEFAULT_CUTS"]
 

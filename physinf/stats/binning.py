@@ -12,8 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from physinf.stats.errors import InvalidModelError
-from theory.processes.base import monomial_gradients
-from theory.processes.base import monomial_values as monomials
+from theory.morphing import monomial_gradients, monomial_values
 
 __all__ = ["quantile_edges", "fisher_optimal_edges"]
 
@@ -68,7 +67,7 @@ def fisher_optimal_edges(
     v = np.zeros(len(theta)) if direction is None else np.asarray(direction, dtype=float)
     if direction is None:
         v[0] = 1.0
-    sigma = w @ monomials(powers, theta)
+    sigma = w @ monomial_values(powers, theta)
     if background_weights is not None:
         sigma = sigma + np.asarray(background_weights, dtype=float)
     deriv = w @ (monomial_gradients(powers, theta) @ v)

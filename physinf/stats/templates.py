@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from physinf.stats.errors import InvalidModelError, UnknownCoefficientError
-from theory.processes.base import monomial_gradients
-from theory.processes.base import monomial_values as monomials
+from theory.morphing import monomial_gradients, monomial_values
 
 __all__ = ["Templates", "histogram_templates", "templates_from_sample", "component_label", "PB_PER_FB"]
 
@@ -102,11 +101,11 @@ class Templates:
 
     def yields_at(self, theta: dict[str, float] | Sequence[float] | np.ndarray) -> np.ndarray:
         """Expected signal events per bin at θ."""
-        return monomials(self.powers, self.theta_vector(theta)) @ self.yields
+        return monomial_values(self.powers, self.theta_vector(theta)) @ self.yields
 
     def stat_error_at(self, theta: dict[str, float] | Sequence[float] | np.ndarray) -> np.ndarray:
         """MC statistical error (events) per bin at θ."""
-        f = monomials(self.powers, self.theta_vector(theta))
+        f = monomial_values(self.powers, self.theta_vector(theta))
         return np.sqrt(np.maximum(np.einsum("k,klb,l->b", f, self.sumw2, f), 0.0))
 
     def gradient_at(self, theta: dict[str, float] | Sequence[float] | np.ndarray) -> np.ndarray:

@@ -18,7 +18,6 @@ from physinf.symbolic.errors import (
     UnknownOperatorError,
 )
 from physinf.symbolic.formula import Formula, FrontMember
-from physinf.symbolic.information import conditional_information, information_fraction
 from physinf.symbolic.presets import WBF_CP_ODD, ScorePreset
 from physinf.symbolic.selection import pareto_indices, scores, select
 from physinf.symbolic.symmetry import Symmetry
@@ -26,7 +25,7 @@ from physinf.symbolic.symmetry import Symmetry
 __all__ = [
     "distill", "fit_formula", "Formula", "FrontMember", "Budget", "Candidate", "Backend", "BACKENDS",
     "OPERATORS", "DEFAULT_OPERATORS", "get_backend", "Symmetry", "select", "scores", "pareto_indices",
-    "information_fraction", "conditional_information", "SymbolicError", "InvalidTargetError",
+    "SymbolicError", "InvalidTargetError",
     "TooFewPointsError", "UnknownOperatorError", "BackendUnavailableError", "ScorePreset", "WBF_CP_ODD",
 ]
 

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from physinf.simulate import marginal_score
-from physinf.symbolic import WBF_CP_ODD, Budget, distill, fit_formula, information_fraction
+from physinf.information import information_fraction
+from physinf.symbolic import WBF_CP_ODD, Budget, distill, fit_formula
 
 
 @pytest.fixture(scope="module")

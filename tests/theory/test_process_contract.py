@@ -18,7 +18,7 @@ import pytest
 from theory.errors import InvalidParameterError, KinematicsError, UnknownNameError
 from theory.kinematics import boost, boost_z, random_lorentz, rotate
 from theory.processes import registry
-from theory.processes.base import monomial_values
+from theory.morphing import monomial_values
 from theory.scores import joint_score
 
 N_EVENTS = 12

@@ -15,7 +15,6 @@ stored in ``Channel.symmetry_factor``, never inside |M|^2.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Literal, Mapping, Sequence
@@ -24,55 +23,19 @@ import numpy as np
 import sympy as sp
 
 from theory.errors import InvalidParameterError, KinematicsError
+from theory.morphing import monomial_values, monomials
 
 __all__ = [
     "Channel",
     "PhaseSpaceHint",
     "Process",
     "momentum_symbols",
-    "monomials",
-    "monomial_values",
-    "monomial_gradients",
 ]
 
 
 def momentum_symbols(label: str) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol, sp.Symbol]:
     """The four real component symbols (E, px, py, pz) of the momentum called ``label``."""
     return tuple(sp.Symbol(f"{label}_{i}", real=True) for i in range(4))  # type: ignore[return-value]
-
-
-def monomials(n_coefficients: int, max_degree: int) -> np.ndarray:
-    """All exponent vectors k with sum(k) <= max_degree, SM (all zeros) first.
-
-    Ordered by total degree, then lexicographically descending, e.g. for two
-    coefficients: 1, c1, c2, c1^2, c1 c2, c2^2. Count: C(n + d, d).
-    """
-    rows = []
-    for degree in range(max_degree + 1):
-        for combo in itertools.combinations_with_replacement(range(n_coefficients), degree):
-            k = [0] * n_coefficients
-            for i in combo:
-                k[i] += 1
-            rows.append(k)
-    return np.array(rows, dtype=int).reshape(len(rows), n_coefficients)
-
-
-def monomial_values(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """f_c(theta) for each monomial row of ``powers``; theta may be (n,) or (m, n)."""
-    theta = np.asarray(theta, dtype=float)
-    return np.prod(theta[..., None, :] ** powers, axis=-1)
-
-
-def monomial_gradients(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """d f_c / d theta_i, shape (..., n_components, n_coefficients)."""
-    theta = np.asarray(theta, dtype=float)
-    n = powers.shape[1]
-    out = np.zeros(theta.shape[:-1] + powers.shape)
-    for i in range(n):
-        lowered = powers.copy()
-        lowered[:, i] = np.maximum(lowered[:, i] - 1, 0)
-        out[..., i] = powers[:, i] * np.prod(theta[..., None, :] ** lowered, axis=-1)
-    return out
 
 
 @dataclass(frozen=True)

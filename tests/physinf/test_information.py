@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from physinf.symbolic import information_fraction
+from physinf.information import information_fraction
 
 
 def _toy(n=40000, seed=0):
