@@ -4,7 +4,7 @@ Prints, and with --json FILE writes:
   * physinf WBF weighted events per second (after vegas adaptation, PDFs and all 6 morphing
     components included) and the adaptation time;
   * Pythia 8's hard-process-only generation of the same process (events per second), the ratio,
-    and both cross sections with couplings matched (physinf.simulate.pythia_reference);
+    and both cross sections with couplings matched (validation.pythia);
   * the relative MC error on sigma versus the number of events, with and without vegas adaptation.
 A figure of the last item is written next to the JSON file (or to ./generation_mc_error.png).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 def measure(quick: bool) -> dict:
     from physinf.simulate import Cuts, generate
-    from physinf.simulate.pythia_reference import matched_sm_inputs, pythia_wbf
+    from validation.pythia import matched_sm_inputs, pythia_wbf
 
     n_speed = 20000 if quick else 100000
     out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
@@ -41,7 +41,7 @@ def measure(quick: bool) -> dict:
         "events_per_second_incl_adaptation": s.provenance["n_points"] / total,
         "sigma_pb": s.cross_section(),
         "sigma_error_pb": s.cross_section_error(),
-        "cuts": s.provenance["cuts"],
+        "cuts": s.config.cuts.to_dict(),
     }
     # same process, couplings and scale in both programs, no cuts
     matched = generate("wbf", n_speed, seed=2, sm=matched_sm_inputs(), scale=125.0, cuts=Cuts(), n_adapt=20000, n_iterations=8)

@@ -5,22 +5,24 @@ Subpackages: ``simulate`` (parton-level events, EventSample), ``detector`` (smea
 Fisher information). Heavy optional dependencies (Pythia, PySR) load only when used.
 """
 
-__version__ = "0.1.0"
+from physinf._version import __version__  # noqa: E402
 
 from physinf.errors import (  # noqa: E402
     EventFileError,
     InvalidParameterError,
     KinematicsError,
+    MissingDependencyError,
     PDFError,
     PhysinfError,
     UnknownNameError,
 )
-from physinf.simulate import Cuts, EventSample, generate  # noqa: E402
+from physinf.simulate import Cuts, EventSample, GenerationConfig, generate  # noqa: E402
 
 __all__ = [
     "__version__",
     "generate",
     "EventSample",
+    "GenerationConfig",
     "Cuts",
     "PhysinfError",
     "UnknownNameError",
@@ -28,6 +30,7 @@ __all__ = [
     "KinematicsError",
     "PDFError",
     "EventFileError",
+    "MissingDependencyError",
 ]
 
 

@@ -4,30 +4,27 @@ Steps: generate weighted parton-level WBF events at 13 TeV with the exact morphi
 report sigma(SM) and the interference and quadratic pieces of cHW and cHWtil; compare the
 Fisher information about cHWtil (CP-odd) at 300 fb^-1 of the rate, a Delta phi_jj histogram
 and the exact joint score (the optimal observable); write events, summary and figures to a
-run folder. Each output is written atomically; a finished event file is reused on a rerun.
+run folder. Each output is written atomically; an event file is reused on a rerun only when its
+generation config hash equals the one this run asks for.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["run_demo"]
+from physinf._io import save_figure, write_json
 
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=float))
-    os.replace(tmp, path)
+__all__ = ["run_demo", "format_summary"]
 
 
 def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, seed: int = 1,
              luminosity_fb: float = 300.0, progress: bool = True) -> dict:
     """Run the default job and return its summary (also written to out_dir/summary.json)."""
-    from physinf.simulate import EventSample, generate, marginal_score
+    from physinf.errors import EventFileError
+    from physinf.simulate import EventSample, GenerationConfig, generate_from_config, marginal_score
     from physinf.stats import (
         binned_fisher_information,
         expected_width,
@@ -39,10 +36,17 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     events_path = out / "wbf_events.h5"
-    if events_path.exists():
-        sample = EventSample.load(events_path)  # resume: the events are the expensive part
-    else:
-        sample = generate("wbf", n_events, seed=seed, progress=progress)
+    config = GenerationConfig("wbf", n_events, seed=seed)
+    sample = None
+    if events_path.exists():  # resume: the events are the expensive part, reused only for the same config
+        try:
+            stored = EventSample.load(events_path)
+        except EventFileError:
+            stored = None
+        if stored is not None and stored.config is not None and stored.config.config_hash == config.config_hash:
+            sample = stored
+    if sample is None:
+        sample = generate_from_config(config, progress=progress)
         sample.save(events_path)
     sm = np.zeros(2)
     sigma, err = sample.cross_section(sm), sample.cross_section_error(sm)
@@ -80,6 +84,7 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
     summary = {
         "process": "p p -> j j H (WBF), 13 TeV, pT_j > 20 GeV, |eta_j| < 5, NNPDF31_lo_as_0118",
         "n_events": len(sample),
+        "config_hash": sample.config.config_hash,
         "sigma_sm_pb": sigma,
         "sigma_sm_error_pb": err,
         "sigma_components_pb": pieces,
@@ -88,28 +93,23 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
         "events_file": str(events_path),
     }
     _plot(sample, out / "delta_phi_jj.png")
-    _write_json(out / "summary.json", summary)
+    write_json(out / "summary.json", summary)
     return summary
 
 
 def _plot(sample, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     bins = np.linspace(-np.pi, np.pi, 25)
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.add_subplot()
     for theta, label in (((0, 0), "SM"), ((0, 1), r"$c_{H\tilde W}=1$"), ((0, -1), r"$c_{H\tilde W}=-1$"), ((1, 0), r"$c_{HW}=1$")):
         ax.hist(sample.observables["delta_phi_jj"], bins, weights=sample.weights(np.array(theta, float)), histtype="step", label=label)
     ax.set_xlabel(r"signed $\Delta\phi_{jj}$")
     ax.set_ylabel(r"$\sigma$ per bin [pb]")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path)
 
 
 def format_summary(summary: dict) -> str:

@@ -1,8 +1,27 @@
-"""Parton-level event generation and the EventSample record."""
+"""Parton-level event generation and the EventSample record.
 
-from physinf.simulate.cuts import Cuts
+``generate`` (one call) runs the stages of :mod:`physinf.simulate.generator` for a
+:class:`GenerationConfig`; the result is an :class:`EventSample` carrying that config.
+"""
+
+from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
-from physinf.simulate.generator import DEFAULT_CUTS, generate
+from physinf.simulate.generator import generate, generate_from_config
 from physinf.simulate.marginal import marginal_score, unlabelled_components
+from physinf.simulate.model import ComponentModel
+from theory.cuts import Cuts
 
-__all__ = ["Cuts", "EventSample", "generate", "DEFAULT_CUTS", "marginal_score", "unlabelled_components"]
+__all__ = [
+    "Cuts",
+    "ComponentModel",
+    "EventSample",
+    "GenerationConfig",
+    "generate",
+    "generate_from_config",
+    "marginal_score",
+    "unlabelled_components",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

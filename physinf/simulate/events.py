@@ -1,35 +1,64 @@
 """EventSample: the one record that flows between stages, in memory and on disk (HDF5).
 
-Per event: momenta z (lab frame, ordered as the process labels), parton flavours, the
-morphing components w_c of the event weight (pb), so that w(theta) = sum_c f_c(theta) w_c
-exactly, named observables x, and the joint score at the reference point. The file is
-written to a temporary name and renamed, so a crash never leaves half a file; reading
-checks the format name, version and shapes.
+Per event: momenta z (lab frame, ordered as the process labels; at detector level still the
+parton record), parton flavours, the morphing components w_c of the event weight (pb), so that
+w(theta) = sum_c f_c(theta) w_c exactly, and named observables x. Per sample: the generation
+config that produced it (typed, hashed), provenance (facts about the run: versions, timings,
+cross-section estimate), the relative MC error of sigma(theta_ref) where it is known, and a
+cut-flow (events counted by the step that removed them).
+
+A sample is immutable: its arrays are read-only and every operation (subset, split,
+unweighting, concatenation, new observables) returns a new, re-validated sample. The file is
+written to a temporary name and renamed, so a crash never leaves half a file; reading checks
+the format name, version and shapes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
-from theory.errors import EventFileError, InvalidParameterError
+from physinf._io import atomic_path
+from physinf.simulate.config import GenerationConfig
+from theory.errors import EventFileError, InvalidParameterError, UnknownNameError, did_you_mean
 from theory.morphing import monomial_gradients, monomial_values
 from theory.scores import joint_ratio as _joint_ratio
 from theory.scores import joint_score as _joint_score
 from theory.scores import truth_fisher_information
+from theory.units import PB_PER_FB
 
 __all__ = ["EventSample", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "physinf.EventSample"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_ARRAYS = ("powers", "momenta", "pdg", "weight_components", "theta_ref")
 
 
-@dataclass
+class FrozenDict(dict):  # type: ignore[type-arg]
+    """A dict that refuses changes (columns of an immutable EventSample); picklable."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("EventSample columns are read-only; make a new sample (e.g. sample.with_observables(...))")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return (FrozenDict, (dict(self),))
+
+
+def _read_only(array: Any, dtype: Any) -> np.ndarray:
+    out = np.array(array, dtype=dtype)  # a private copy: nobody else can change it
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True, eq=False)
 class EventSample:
     """Weighted (or unweighted) events with exact morphing components.
 
@@ -37,9 +66,12 @@ class EventSample:
       process: process name; coefficients: Wilson-coefficient names; powers: (C, n) monomial
       exponents, row 0 the SM; labels: momentum labels; momenta: (N, P, 4) GeV; pdg: (N, P);
       weight_components: (N, C) pb; observables: name -> (N,); theta_ref: (n,);
-      provenance: process, theta, seed, versions, cuts, sqrt_s, PDF, cross-section estimate;
+      provenance: facts about the run (versions, timings, cross-section estimate);
       variations: name -> (N, C) morphing weights under a systematic variation, e.g.
-      "muF_x2" (factorisation scale doubled), same events, same morphing structure.
+      "muF_x2" (factorisation scale doubled), same events, same morphing structure;
+      config: the GenerationConfig that produced the sample (None for samples from elsewhere);
+      mc_rel_error: relative MC error of sigma(theta_ref) valid for exactly these events (the
+      generator's estimate; None after slicing); cutflow: events remaining after each step.
     """
 
     process: str
@@ -49,39 +81,57 @@ class EventSample:
     momenta: np.ndarray
     pdg: np.ndarray
     weight_components: np.ndarray
-    observables: dict[str, np.ndarray] = field(default_factory=dict)
+    observables: Mapping[str, np.ndarray] = field(default_factory=dict)
     theta_ref: np.ndarray | None = None
-    provenance: dict = field(default_factory=dict)
-    variations: dict[str, np.ndarray] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    variations: Mapping[str, np.ndarray] = field(default_factory=dict)
+    config: GenerationConfig | None = None
+    mc_rel_error: float | None = None
+    cutflow: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.powers = np.asarray(self.powers, dtype=int)
-        self.momenta = np.asarray(self.momenta, dtype=float)
-        self.pdg = np.asarray(self.pdg, dtype=np.int32)
-        self.weight_components = np.asarray(self.weight_components, dtype=float)
-        self.coefficients = tuple(self.coefficients)
-        self.labels = tuple(self.labels)
-        n = self.momenta.shape[0]
-        if self.theta_ref is None:
-            self.theta_ref = np.zeros(len(self.coefficients))
-        self.theta_ref = np.asarray(self.theta_ref, dtype=float)
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("powers", _read_only(self.powers, int))
+        put("momenta", _read_only(self.momenta, float))
+        put("pdg", _read_only(self.pdg, np.int32))
+        put("weight_components", _read_only(self.weight_components, float))
+        put("coefficients", tuple(str(c) for c in self.coefficients))
+        put("labels", tuple(str(c) for c in self.labels))
+        theta = np.zeros(len(self.coefficients)) if self.theta_ref is None else self.theta_ref
+        put("theta_ref", _read_only(theta, float))
+        put("observables", FrozenDict({str(k): _read_only(v, float) for k, v in self.observables.items()}))
+        put("variations", FrozenDict({str(k): _read_only(v, float) for k, v in self.variations.items()}))
+        put("provenance", FrozenDict(self.provenance))
+        put("cutflow", FrozenDict({str(k): int(v) for k, v in self.cutflow.items()}))
+        if self.mc_rel_error is not None:
+            put("mc_rel_error", float(self.mc_rel_error))
+        self._validate()
+
+    def _validate(self) -> None:
+        n = self.momenta.shape[0] if self.momenta.ndim else -1
         problems = []
         if self.momenta.ndim != 3 or self.momenta.shape[1:] != (len(self.labels), 4):
             problems.append(f"momenta shape {self.momenta.shape} != (N, {len(self.labels)}, 4)")
         if self.pdg.shape != self.momenta.shape[:2]:
             problems.append(f"pdg shape {self.pdg.shape} != {self.momenta.shape[:2]}")
-        if self.powers.shape != (self.powers.shape[0], len(self.coefficients)):
+        if self.powers.ndim != 2 or self.powers.shape[1] != len(self.coefficients):
             problems.append(f"powers shape {self.powers.shape} does not match {len(self.coefficients)} coefficients")
-        if self.weight_components.shape != (n, self.powers.shape[0]):
+        elif self.weight_components.shape != (n, self.powers.shape[0]):
             problems.append(f"weight_components shape {self.weight_components.shape} != ({n}, {self.powers.shape[0]})")
         for name, col in self.observables.items():
-            if np.shape(col) != (n,):
-                problems.append(f"observable {name!r} has shape {np.shape(col)}, expected ({n},)")
+            if col.shape != (n,):
+                problems.append(f"observable {name!r} has shape {col.shape}, expected ({n},)")
         for name, var in self.variations.items():
-            if np.shape(var) != self.weight_components.shape:
-                problems.append(f"variation {name!r} has shape {np.shape(var)}, expected {self.weight_components.shape}")
+            if var.shape != self.weight_components.shape:
+                problems.append(f"variation {name!r} has shape {var.shape}, expected {self.weight_components.shape}")
         if self.theta_ref.shape != (len(self.coefficients),):
             problems.append(f"theta_ref shape {self.theta_ref.shape} != ({len(self.coefficients)},)")
+        if self.config is not None and not isinstance(self.config, GenerationConfig):
+            problems.append(f"config must be a GenerationConfig, got {type(self.config).__name__}")
+        if self.mc_rel_error is not None and not (np.isfinite(self.mc_rel_error) and self.mc_rel_error >= 0):
+            problems.append(f"mc_rel_error must be a non-negative number, got {self.mc_rel_error}")
         if problems:
             raise InvalidParameterError("inconsistent EventSample: " + "; ".join(problems))
 
@@ -89,7 +139,7 @@ class EventSample:
     def __len__(self) -> int:
         return self.momenta.shape[0]
 
-    def _theta(self, theta) -> np.ndarray:
+    def _theta(self, theta: Any) -> np.ndarray:
         theta = np.asarray(theta if theta is not None else self.theta_ref, dtype=float)
         if theta.shape != (len(self.coefficients),):
             raise InvalidParameterError(
@@ -97,11 +147,11 @@ class EventSample:
             )
         return theta
 
-    def weights(self, theta=None) -> np.ndarray:
+    def weights(self, theta: Any = None) -> np.ndarray:
         """Per-event weights (pb) at theta: sum_c f_c(theta) w_c."""
         return self.weight_components @ monomial_values(self.powers, self._theta(theta))
 
-    def weight_gradients(self, theta=None) -> np.ndarray:
+    def weight_gradients(self, theta: Any = None) -> np.ndarray:
         """d w_n / d theta_i, shape (N, n)."""
         return self.weight_components @ monomial_gradients(self.powers, self._theta(theta))
 
@@ -110,94 +160,143 @@ class EventSample:
         """Integrated components S_c = sum_n w_nc (pb)."""
         return self.weight_components.sum(axis=0)
 
-    def cross_section(self, theta=None) -> float:
+    def cross_section(self, theta: Any = None) -> float:
         """sigma(theta) in pb (an exact polynomial in theta for this sample)."""
         return float(self.sigma_components @ monomial_values(self.powers, self._theta(theta)))
 
-    def cross_section_error(self, theta=None) -> float:
+    def cross_section_error(self, theta: Any = None) -> float:
         """Monte Carlo error of sigma(theta) in pb.
 
         At the reference point of a freshly generated sample: the generator's estimate (the larger of
         vegas' stratified error and the spread of independent passes). Elsewhere, or for a subset:
         the spread of the reweighted event weights (conservative for a stratified sample)."""
-        rel_ref = self.provenance.get("cross_section_rel_error")
-        if rel_ref is not None and np.allclose(self._theta(theta), self.theta_ref):
-            return float(rel_ref) * self.cross_section(theta)
+        if self.mc_rel_error is not None and np.allclose(self._theta(theta), self.theta_ref):
+            return self.mc_rel_error * abs(self.cross_section(theta))
         w = self.weights(theta)
         return float(np.sqrt(np.sum((w - w.mean()) ** 2) * len(w) / max(len(w) - 1, 1)))
 
-    def joint_score(self, theta=None) -> np.ndarray:
+    def joint_score(self, theta: Any = None) -> np.ndarray:
         """Exact joint score t(z|theta) (N, n), rate term included, from theory.scores."""
         return _joint_score(self.powers, self.weight_components, self.sigma_components, self._theta(theta))
 
-    def joint_ratio(self, theta0, theta1) -> np.ndarray:
+    def joint_ratio(self, theta0: Any, theta1: Any) -> np.ndarray:
         """Joint likelihood ratio r(z|theta0, theta1) = p(z|theta0)/p(z|theta1)."""
         return _joint_ratio(self.powers, self.weight_components, self.sigma_components, self._theta(theta0), self._theta(theta1))
 
-    def fisher_information(self, theta=None, luminosity_fb: float = 300.0) -> np.ndarray:
+    def fisher_information(self, theta: Any = None, luminosity_fb: float = 300.0) -> np.ndarray:
         """Truth-level Fisher information at theta for a luminosity in fb^-1."""
-        return truth_fisher_information(self.powers, self.weight_components, self._theta(theta), luminosity_fb * 1000.0)
+        return truth_fisher_information(self.powers, self.weight_components, self._theta(theta), luminosity_fb * PB_PER_FB)
 
-    def variation_weights(self, name: str, theta=None) -> np.ndarray:
+    def variation_weights(self, name: str, theta: Any = None) -> np.ndarray:
         """Per-event weights at theta under a stored variation (e.g. "muF_x2")."""
         if name not in self.variations:
-            from theory.errors import UnknownNameError, did_you_mean
-
             raise UnknownNameError(f"no variation {name!r}; stored: {sorted(self.variations)}.{did_you_mean(name, sorted(self.variations))}")
         return self.variations[name] @ monomial_values(self.powers, self._theta(theta))
 
-    def effective_size(self, theta=None) -> float:
+    def effective_size(self, theta: Any = None) -> float:
         """Kish effective sample size (sum w)^2 / sum w^2 at theta."""
         w = self.weights(theta)
         return float(w.sum() ** 2 / np.sum(w**2))
 
-    # ------------------------------------------------------------------ slicing
-    def subset(self, index) -> "EventSample":
-        """Events selected by a boolean mask or an index array. Weights are kept as they are
-        (a mask defines a fiducial subset); use ``split`` for statistically equivalent parts."""
-        index = np.asarray(index)
-        return EventSample(
-            process=self.process, coefficients=self.coefficients, powers=self.powers, labels=self.labels,
-            momenta=self.momenta[index], pdg=self.pdg[index], weight_components=self.weight_components[index],
-            observables={k: v[index] for k, v in self.observables.items()}, theta_ref=self.theta_ref,
-            # the generator's error estimate belongs to the full sample, not to a part of it
-            provenance={k: v for k, v in self.provenance.items() if k != "cross_section_rel_error"},
-            variations={k: v[index] for k, v in self.variations.items()},
+    # ------------------------------------------------------------------ new samples
+    def with_observables(self, observables: Mapping[str, np.ndarray], *, replace_all: bool = False) -> EventSample:
+        """A copy with observables added (or, with ``replace_all``, only these observables)."""
+        merged = dict(observables) if replace_all else {**self.observables, **observables}
+        return replace(self, observables=merged)
+
+    def _scaled(self, index: Any, factor: np.ndarray | float, **changes: Any) -> EventSample:
+        """Events ``index`` with weights (and variations) multiplied by ``factor``."""
+        f = np.asarray(factor, dtype=float)
+        fw = f[:, None] if f.ndim == 1 else f
+        return replace(
+            self,
+            momenta=self.momenta[index], pdg=self.pdg[index], weight_components=self.weight_components[index] * fw,
+            observables={k: v[index] for k, v in self.observables.items()},
+            variations={k: v[index] * fw for k, v in self.variations.items()},
+            **changes,
         )
 
-    def split(self, fractions, rng: np.random.Generator) -> list["EventSample"]:
+    def subset(self, index: Any, *, reason: str | None = None) -> EventSample:
+        """Events selected by a boolean mask or an index array. Weights are kept as they are
+        (a mask defines a fiducial subset); use ``split`` for statistically equivalent parts.
+        ``reason``: a cut-flow entry recording how many events the selection kept."""
+        index = np.asarray(index)
+        cutflow = dict(self.cutflow)
+        n_kept = int(index.sum()) if index.dtype == bool else len(index)
+        if reason is not None:
+            cutflow[reason] = n_kept
+        # the generator's error estimate belongs to the full sample, not to a part of it
+        return self._scaled(index, 1.0, mc_rel_error=None, cutflow=cutflow)
+
+    def split(self, fractions: Sequence[float], rng: np.random.Generator) -> list[EventSample]:
         """Random disjoint parts, each reweighted to the full cross section (train/validation/test)."""
         fractions = np.asarray(fractions, dtype=float)
         if np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
             raise InvalidParameterError(f"split fractions must be positive and sum to 1, got {fractions}")
         order = rng.permutation(len(self))
         edges = np.concatenate([[0], np.round(np.cumsum(fractions) * len(self)).astype(int)])
-        parts = []
-        for lo, hi, frac in zip(edges[:-1], edges[1:], fractions):
-            part = self.subset(order[lo:hi])
-            part.weight_components = part.weight_components / frac
-            part.variations = {k: v / frac for k, v in part.variations.items()}
-            parts.append(part)
-        return parts
+        if np.any(np.diff(edges) == 0):
+            raise InvalidParameterError(f"a split of {len(self)} events into fractions {fractions.tolist()} leaves a part empty")
+        # each part is scaled by N / n_part (its actual share), so averaging the parts back is exact
+        return [self._scaled(order[lo:hi], len(self) / (hi - lo), mc_rel_error=None)
+                for lo, hi in zip(edges[:-1], edges[1:])]
 
-    def unweighted(self, rng: np.random.Generator, theta=None) -> "EventSample":
+    def unweighted(self, rng: np.random.Generator, theta: Any = None) -> EventSample:
         """Hit-or-miss unweighting at theta (weights must be positive there). Accepted events all
         carry weight sigma/N_accepted at theta; their components keep their ratios to it."""
-        w = self.weights(theta)
+        th = self._theta(theta)
+        w = self.weights(th)
         if np.any(w <= 0):
             raise InvalidParameterError("unweighting needs positive weights at theta; choose a theta where |M|^2 > 0")
-        keep = rng.uniform(0, w.max(), len(w)) < w
-        out = self.subset(np.flatnonzero(keep))
+        keep = np.flatnonzero(rng.uniform(0, w.max(), len(w)) < w)
+        if keep.size == 0:
+            raise InvalidParameterError("no event survived the unweighting; use a larger sample")
         sigma = float(w.sum())
-        factor = (sigma / keep.sum() / w[keep])[:, None]
-        out.weight_components = out.weight_components * factor
-        out.variations = {k: v * factor for k, v in out.variations.items()}
-        if np.allclose(self._theta(theta), self.theta_ref) and "cross_section_rel_error" in self.provenance:
-            # sigma(theta_ref) is carried over exactly, so is its Monte Carlo error
-            out.provenance["cross_section_rel_error"] = self.provenance["cross_section_rel_error"]
-        out.provenance["unweighting_efficiency"] = float(keep.mean())
-        out.provenance["unweighted_at"] = self._theta(theta).tolist()
-        return out
+        at_ref = np.allclose(th, self.theta_ref)
+        # sigma(theta) is carried over exactly, so at the reference point is its Monte Carlo error
+        provenance = {**self.provenance, "unweighting_efficiency": keep.size / len(w), "unweighted_at": th.tolist()}
+        return self._scaled(keep, sigma / keep.size / w[keep], provenance=provenance,
+                            mc_rel_error=self.mc_rel_error if at_ref else None,
+                            cutflow={**self.cutflow, "unweighting": int(keep.size)})
+
+    @classmethod
+    def concatenate(cls, samples: Sequence[EventSample], *, weights: Literal["average", "keep"]) -> EventSample:
+        """One sample from several of the same process, coefficients and columns.
+
+        weights="average": the samples are independent estimates of the same cross section (e.g.
+        runs with different seeds): each is scaled by its share of the events, so the result
+        estimates sigma once, with the combined statistics. weights="keep": the samples are
+        disjoint pieces of one estimate (chunks of a run, slices of phase space): weights add up.
+        The result has no generation config (no single run made it) and no MC error estimate."""
+        if weights not in ("average", "keep"):
+            raise InvalidParameterError(f"weights must be 'average' or 'keep', got {weights!r}")
+        samples = list(samples)
+        if not samples:
+            raise InvalidParameterError("concatenate needs at least one sample")
+        first = samples[0]
+        for s in samples[1:]:
+            for what in ("process", "coefficients", "labels"):
+                if getattr(s, what) != getattr(first, what):
+                    raise InvalidParameterError(f"cannot concatenate samples with different {what}: {getattr(first, what)} vs {getattr(s, what)}")
+            if not np.array_equal(s.powers, first.powers) or not np.allclose(s.theta_ref, first.theta_ref):
+                raise InvalidParameterError("cannot concatenate samples with different monomials or reference points")
+            for what in ("observables", "variations"):
+                if set(getattr(s, what)) != set(getattr(first, what)):
+                    raise InvalidParameterError(f"cannot concatenate samples with different {what}: {sorted(getattr(first, what))} vs {sorted(getattr(s, what))}")
+        total = sum(len(s) for s in samples)
+        scales = [len(s) / total if weights == "average" else 1.0 for s in samples]
+        return replace(
+            first,
+            momenta=np.concatenate([s.momenta for s in samples]),
+            pdg=np.concatenate([s.pdg for s in samples]),
+            weight_components=np.concatenate([s.weight_components * f for s, f in zip(samples, scales)]),
+            observables={k: np.concatenate([s.observables[k] for s in samples]) for k in first.observables},
+            variations={k: np.concatenate([s.variations[k] * f for s, f in zip(samples, scales)]) for k in first.variations},
+            config=first.config if len(samples) == 1 else None,  # no one config made several runs' events
+            mc_rel_error=None,
+            provenance={"concatenated": [dict(s.provenance) for s in samples], "weights": weights},
+            cutflow={},
+        )
 
     # ------------------------------------------------------------------ I/O
     def save(self, path: str | os.PathLike) -> Path:
@@ -205,36 +304,30 @@ class EventSample:
         import h5py
 
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                f.attrs["format"] = FORMAT_NAME
-                f.attrs["format_version"] = FORMAT_VERSION
-                f.attrs["process"] = self.process
-                f.attrs["coefficients"] = json.dumps(list(self.coefficients))
-                f.attrs["labels"] = json.dumps(list(self.labels))
-                f.attrs["provenance"] = json.dumps(self.provenance, default=str)
-                for name in ("powers", "momenta", "pdg", "weight_components", "theta_ref"):
-                    f.create_dataset(name, data=getattr(self, name), compression="gzip" if name == "momenta" else None)
-                # derived, for readers outside physinf: t(z|theta_ref), exact, rate term included
-                f.create_dataset("joint_score_ref", data=self.joint_score(self.theta_ref))
-                grp = f.create_group("observables")
-                for name, col in self.observables.items():
-                    grp.create_dataset(name, data=col)
-                var = f.create_group("variations")
-                for name, col in self.variations.items():
-                    var.create_dataset(name, data=col)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT_NAME
+            f.attrs["format_version"] = FORMAT_VERSION
+            f.attrs["process"] = self.process
+            f.attrs["coefficients"] = json.dumps(list(self.coefficients))
+            f.attrs["labels"] = json.dumps(list(self.labels))
+            f.attrs["provenance"] = json.dumps(dict(self.provenance), default=str)
+            f.attrs["config"] = self.config.to_json() if self.config is not None else ""
+            f.attrs["mc_rel_error"] = -1.0 if self.mc_rel_error is None else self.mc_rel_error
+            f.attrs["cutflow"] = json.dumps(dict(self.cutflow))
+            for name in _ARRAYS:
+                f.create_dataset(name, data=getattr(self, name), compression="gzip" if name == "momenta" else None)
+            # derived, for readers outside physinf: t(z|theta_ref), exact, rate term included
+            f.create_dataset("joint_score_ref", data=self.joint_score(self.theta_ref))
+            grp = f.create_group("observables")
+            for name, col in self.observables.items():
+                grp.create_dataset(name, data=col)
+            var = f.create_group("variations")
+            for name, col in self.variations.items():
+                var.create_dataset(name, data=col)
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "EventSample":
+    def load(cls, path: str | os.PathLike) -> EventSample:
         """Read and validate a file written by ``save``."""
         import h5py
 
@@ -251,25 +344,30 @@ class EventSample:
                 raise EventFileError(f"{path} is not a physinf EventSample file (format attribute {fmt!r})")
             version = int(f.attrs.get("format_version", -1))
             if version != FORMAT_VERSION:
+                hint = ("upgrade physinf to read it" if version > FORMAT_VERSION
+                        else "regenerate the events with this physinf version")
                 raise EventFileError(
                     f"{path} was written with EventSample format version {version}, this physinf reads version "
-                    f"{FORMAT_VERSION}; regenerate the events or install the physinf version that wrote them "
-                    f"(provenance: {f.attrs.get('provenance', '')[:200]})"
+                    f"{FORMAT_VERSION}; {hint}"
                 )
             try:
-                data = {name: f[name][()] for name in ("powers", "momenta", "pdg", "weight_components", "theta_ref")}
+                data = {name: f[name][()] for name in _ARRAYS}
                 observables = {k: v[()] for k, v in f["observables"].items()}
-                variations = {k: v[()] for k, v in f["variations"].items()} if "variations" in f else {}
-                attrs = {k: f.attrs[k] for k in ("process", "coefficients", "labels", "provenance")}
+                variations = {k: v[()] for k, v in f["variations"].items()}
+                attrs = {k: f.attrs[k] for k in ("process", "coefficients", "labels", "provenance", "config",
+                                                 "mc_rel_error", "cutflow")}
             except KeyError as err:
                 raise EventFileError(f"{path} is missing dataset or attribute {err}; the file is incomplete or corrupt") from err
         try:
+            config = GenerationConfig.from_dict(json.loads(attrs["config"])) if attrs["config"] else None
+            mc = float(attrs["mc_rel_error"])
             return cls(
                 process=str(attrs["process"]), coefficients=tuple(json.loads(attrs["coefficients"])),
                 labels=tuple(json.loads(attrs["labels"])), observables=observables,
-                provenance=json.loads(attrs["provenance"]), variations=variations, **data,
+                provenance=json.loads(attrs["provenance"]), variations=variations, config=config,
+                mc_rel_error=None if mc < 0 else mc, cutflow=json.loads(attrs["cutflow"]), **data,
             )
-        except InvalidParameterError as err:
+        except (InvalidParameterError, json.JSONDecodeError, TypeError, ValueError) as err:
             raise EventFileError(f"{path}: {err}") from err
 
     def __repr__(self) -> str:

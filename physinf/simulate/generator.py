@@ -5,9 +5,15 @@ The integrand at a phase-space point sums every parton channel of the process:
     dsigma_c = jac / (2 s_hat) * sum_ch S_ch f_a(x1, mu) f_b(x2, mu) A_c,ch(z) * (hbar c)^2,
 
 for each morphing component c (S_ch the identical-particle factor). Channels that share the
-same couplings are evaluated once. Vegas adapts its grid to the weight at theta_ref; events
-are then drawn in several independent passes over the adapted grid; sigma is their mean and
-its Monte Carlo error the larger of vegas' stratified estimate and the spread of the passes.
+same couplings are evaluated once. A run has four stages, each a function of its own:
+
+    adapt_grid  vegas trains its grid on the weight at theta_ref;
+    passes  independent passes over the adapted grid, pass k seeded from (seed, k) only;
+    error   sigma is the sum of the passes' estimates, its MC error the larger of vegas'
+            stratified estimate and the spread of the passes;
+    assemble  the EventSample: kept events, flavours, observables, config and provenance.
+
+``generate`` runs them in order (the one-call entry point).
 """
 
 from __future__ import annotations
@@ -15,43 +21,40 @@ from __future__ import annotations
 import math
 import platform
 import time
-from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from physinf.observables import observables_for
-from physinf.simulate.cuts import Cuts
+from physinf._version import __version__
+from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
+from physinf.simulate.model import ComponentModel
 from physinf.simulate.phasespace import phase_space_for
+from theory.cuts import Cuts
 from theory.errors import InvalidParameterError, KinematicsError
 from theory.morphing import monomial_values
+from theory.sm import SMInputs
+from theory.units import GEV2_TO_PB
 
-__all__ = ["generate", "Integrand", "GEV2_TO_PB", "DEFAULT_CUTS"]
+__all__ = ["generate", "generate_from_config", "Integrand", "MCError", "PassResult", "adapt_grid", "run_pass",
+           "estimate_error", "assemble", "build_integrand", "resolve_model"]
 
-GEV2_TO_PB = 0.3893793721e9  # (hbar c)^2 in pb GeV^2
 _CHUNK = 8192  # phase-space points per call of a compiled amplitude
-_N_PASSES = 8  # independent passes over the vegas grid (for the batch-means error check)
-
-DEFAULT_CUTS = {
-    "wbf": Cuts(pt_min=20.0, abs_eta_max=5.0),
-    "drell_yan": Cuts(pt_min=10.0, abs_eta_max=2.5, m_min=60.0, m_max=120.0),
-    "gg_gg": Cuts(pt_min=50.0, abs_eta_max=2.5),
-    "gg_ggg": Cuts(pt_min=50.0, abs_eta_max=2.5),
-    "ee_mumu": Cuts(),
-}
+_ADAPT_STREAM = 0  # seed-sequence child of the adaptation; pass k uses child k + 1
 
 
 class Integrand:
     """Vectorised integrand of one process at one collider energy (no vegas inside)."""
 
-    def __init__(self, process, sqrt_s: float, cuts: Cuts, pdf=None, scale: float | None = None,
+    def __init__(self, process: ComponentModel, sqrt_s: float, cuts: Cuts, pdf: Any = None, scale: float | None = None,
                  scale_factors: tuple[float, ...] = ()) -> None:
         self.process, self.sqrt_s, self.cuts = process, float(sqrt_s), cuts
         self.scale_factors = tuple(float(f) for f in scale_factors)
         self.ps = phase_space_for(process, sqrt_s, cuts)
         self.pdf = pdf
         self.fixed_scale = scale
-        self.visible = [i for i, label in enumerate(process.labels[2:], start=2) if label != "pH"]
+        self.visible = list(process.visible)
         # channels with identical couplings share one evaluation of |M|^2: lists of (index, Channel)
         groups: dict[tuple, list] = {}
         for i, ch in enumerate(process.channels):
@@ -62,7 +65,7 @@ class Integrand:
                 raise InvalidParameterError("a hadron-collider process needs a PDF set")
             self.partons = sorted({p for ch in process.channels for p in ch.incoming})
 
-    def _luminosities(self, x1, x2, mu):
+    def _luminosities(self, x1: np.ndarray, x2: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """f_a(x1) f_b(x2) per channel, (N, n_channels); zero outside 0 < x < 1."""
         n_ch = len(self.process.channels)
         if self.process.collider == "ee":
@@ -78,7 +81,7 @@ class Integrand:
             lum[:, i] = fa[index[a]] * fb[index[b]] * ch.symmetry_factor
         return np.where(ok[:, None], lum, 0.0)
 
-    def _channel_components(self, p, x1, x2):
+    def _channel_components(self, p: np.ndarray, x1: np.ndarray, x2: np.ndarray):
         """Scale, luminosities (N, n_channels), the coupling groups with non-zero luminosity and
         their components (N, n_groups, C) at momenta p (all points inside the cuts)."""
         mu = np.full(p.shape[0], self.fixed_scale) if self.fixed_scale else self.process.scale(p)
@@ -90,7 +93,7 @@ class Integrand:
         return mu, lum, groups, comps
 
     @staticmethod
-    def _sum_channels(lum, groups, comps):
+    def _sum_channels(lum: np.ndarray, groups: list, comps: np.ndarray) -> np.ndarray:
         acc = np.zeros((comps.shape[0], comps.shape[2]))
         for k, group in enumerate(groups):
             acc += lum[:, [i for i, _ in group]].sum(axis=1)[:, None] * comps[:, k]
@@ -129,6 +132,239 @@ class Integrand:
         return p, dens, chan, x1, x2, varied
 
 
+# ---------------------------------------------------------------------------- stages
+def _stream(seed: int, index: int) -> np.random.Generator:
+    """The random stream ``index`` of a run: a function of (seed, index) only, never of the order
+    or the worker the stage runs on."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+
+
+def resolve_model(config: GenerationConfig, model: ComponentModel | None = None) -> ComponentModel:
+    """The component model a resolved config asks for: the registered process with the config's SM
+    inputs, or ``model`` (e.g. a surrogate) after checking that it is the one the config names."""
+    from theory.processes.registry import get_process
+
+    if model is None:
+        if config.model != "exact":
+            raise InvalidParameterError(
+                f"the config asks for component model {config.model!r}; pass that model object (model=...)"
+            )
+        proc = get_process(config.process)
+        return proc if config.sm in (None, proc.sm) else proc.with_sm(config.sm)
+    if not isinstance(model, ComponentModel):
+        raise InvalidParameterError(f"model must satisfy physinf.simulate.ComponentModel, got {type(model).__name__}")
+    if model.name != config.process or model.model_id != config.model:
+        raise InvalidParameterError(
+            f"model {model.name!r} ({model.model_id}) does not match the config's process {config.process!r} ({config.model})"
+        )
+    return model
+
+
+def build_integrand(config: GenerationConfig, model: ComponentModel | None = None, *, variations: bool = True) -> Integrand:
+    """The integrand a resolved config describes (PDF set loaded, cuts and scale set)."""
+    proc = resolve_model(config, model)
+    pdf = None
+    if proc.collider == "pp":
+        from theory.pdf import load_pdf
+
+        pdf = load_pdf(config.pdf)
+    return Integrand(proc, config.sqrt_s, config.cuts, pdf, config.scale_gev,
+                     config.scale_factors if variations else ())
+
+
+def adapt_grid(integrand: Integrand, config: GenerationConfig):
+    """Stage 1: a vegas integrator over the integrand's unit hypercube, its grid adapted to the
+    weight at theta_ref (unless ``config.adapt`` is False). Returns (integrator, adaptation summary)."""
+    import vegas
+
+    mono_ref = monomial_values(integrand.process.powers, np.asarray(config.theta_ref))
+
+    @vegas.lbatchintegrand
+    def f_ref(u):
+        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None, variations=False)
+        return dens @ mono_ref
+
+    integ = vegas.Integrator(integrand.ps.dims * [[0.0, 1.0]])
+    integ.set(ran_array_generator=_stream(config.seed, _ADAPT_STREAM).random)
+    info = None
+    if config.adapt:
+        result = integ(f_ref, nitn=config.n_iterations, neval=config.n_adapt)
+        info = {"sigma_pb": result.mean, "error_pb": result.sdev, "chi2_dof": result.chi2 / max(result.dof, 1)}
+    return integ, info
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """One independent pass over the adapted grid: every point, kept or not (weights 0 if cut).
+
+    Weights are those of a complete estimate of sigma from this pass alone (not yet divided by
+    the number of passes)."""
+
+    index: int
+    momenta: np.ndarray
+    weights: np.ndarray  # (N, C) pb
+    variations: np.ndarray  # (N, F, C) pb
+    pdg: np.ndarray  # (N, P), flavours drawn with the SM weight of each channel
+    hcube: np.ndarray  # vegas hypercube of each point
+
+
+def run_pass(integrand: Integrand, integrator: Any, config: GenerationConfig, index: int) -> PassResult:
+    """Stage 2: pass ``index`` (0-based) over the adapted grid, ~n_points/n_passes points, seeded from
+    (config.seed, index) only, so any worker produces the same pass."""
+    rng = _stream(config.seed, index + 1)
+    integrator.set(neval=max(config.n_points // config.n_passes, 2), adapt=False, ran_array_generator=rng.random)
+    parts: dict[str, list] = {k: [] for k in ("p", "w", "varied", "pdg", "hcube")}
+    for u, wgt, hcube in integrator.random_batch(yield_hcube=True):
+        p, dens, chan, _, _, varied = integrand.evaluate(np.array(u), rng)
+        wgt = np.asarray(wgt)
+        parts["p"].append(p)
+        parts["w"].append(dens * wgt[:, None])
+        parts["varied"].append(varied * wgt[:, None, None])
+        parts["pdg"].append(_draw_flavours(integrand.process, chan, rng))
+        parts["hcube"].append(np.array(hcube))
+    return PassResult(index, *(np.concatenate(parts[k]) for k in ("p", "w", "varied", "pdg", "hcube")))
+
+
+@dataclass(frozen=True)
+class MCError:
+    """sigma(theta_ref) and its Monte Carlo error from several passes (pb)."""
+
+    sigma: float
+    error: float
+    error_stratified: float
+    error_passes: float
+
+
+def estimate_error(passes: list[PassResult], theta_ref: np.ndarray, powers: np.ndarray) -> MCError:
+    """Stage 3: sigma = mean of the passes' estimates; error = max(vegas' stratified error, spread of
+    the passes), since the stratified estimate misses rare large weights when hypercubes hold
+    few points."""
+    mono = monomial_values(powers, theta_ref)
+    n = len(passes)
+    sums = np.array([float(np.sum(r.weights @ mono)) for r in passes])
+    sigma = float(sums.mean())
+    strat = math.sqrt(sum(_stratified_error(r.weights @ mono, r.hcube) ** 2 for r in passes)) / n
+    spread = float(np.std(sums, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    return MCError(sigma, max(strat, spread), strat, spread)
+
+
+def assemble(config: GenerationConfig, model: ComponentModel, passes: list[PassResult], error: MCError,
+             adapt_info: dict | None, timings: dict[str, float]) -> EventSample:
+    """Stage 4: the EventSample of the events that passed the cuts, weights averaged over passes."""
+    n = len(passes)
+    p = np.concatenate([r.momenta for r in passes])
+    w = np.concatenate([r.weights for r in passes]) / n
+    varied = np.concatenate([r.variations for r in passes]) / n
+    pdg = np.concatenate([r.pdg for r in passes])
+    keep = (w @ monomial_values(model.powers, np.asarray(config.theta_ref))) != 0
+    if not np.any(keep):
+        raise KinematicsError(
+            f"no phase-space point of {config.process} at sqrt(s) = {config.sqrt_s} GeV passed the cuts {config.cuts}; "
+            "loosen the cuts"
+        )
+    p, w, varied, pdg = p[keep], w[keep], varied[keep], pdg[keep]
+    provenance = {
+        "cross_section_pb": error.sigma,
+        "cross_section_error_pb": error.error,
+        "cross_section_error_stratified_pb": error.error_stratified,
+        "cross_section_error_passes_pb": error.error_passes,
+        "adaptation": adapt_info,
+        "n_points": int(len(keep)),
+        "n_events": int(keep.sum()),
+        "n_passes": n,
+        "config_hash": config.config_hash,
+        **{f"time_{k}_s": v for k, v in timings.items()},
+        "versions": {"physinf": __version__, "numpy": np.__version__, "python": platform.python_version()},
+    }
+    return EventSample(
+        process=model.name, coefficients=model.coefficients, powers=model.powers, labels=model.labels,
+        momenta=p, pdg=pdg, weight_components=w, observables=model.observables(p),
+        theta_ref=np.asarray(config.theta_ref), provenance=provenance,
+        variations={f"muF_x{f:g}": varied[:, j] for j, f in enumerate(config.scale_factors)},
+        config=config, mc_rel_error=error.error / abs(error.sigma) if error.sigma else None,
+        cutflow={"phase-space points": int(len(keep)), "generator cuts": int(keep.sum())},
+    )
+
+
+def generate(
+    process: str | ComponentModel = "wbf",
+    n_points: int = 10000,
+    *,
+    sqrt_s: float = 13000.0,
+    theta_ref: Any = None,
+    seed: int = 0,
+    pdf: str | None = None,
+    cuts: Cuts | None = None,
+    scale: float | None = None,
+    adapt: bool = True,
+    n_adapt: int = 20000,
+    n_iterations: int = 8,
+    n_passes: int = 8,
+    sm: SMInputs | None = None,
+    scale_factors: tuple[float, ...] = (0.5, 2.0),
+    progress: bool = False,
+) -> EventSample:
+    """Weighted parton-level events of ``process`` with exact morphing components.
+
+    Args:
+      process: a registered process name (``theory.processes.available_processes()``), or a
+        component model standing in for one (a process with other SM inputs, a surrogate).
+      n_points: phase-space points evaluated after adaptation. Points that fail the cuts are
+        dropped, so the sample holds at most ``n_points`` events (``len(sample)``).
+      sqrt_s: collider energy in GeV. theta_ref: reference Wilson coefficients (default SM);
+        vegas adapts to the weight there and the stored joint score refers to it.
+      seed: integer seed (runs are reproducible). pdf: LHAPDF set name or path to a .dat file
+        (default NNPDF31_lo_as_0118). cuts: generator cuts (default: the process's
+        ``default_cuts``). scale: a fixed factorisation scale in GeV, or None for the process's
+        dynamic scale. adapt: train the vegas grid first (n_iterations x n_adapt
+        evaluations); False gives plain importance sampling on the process's phase-space map.
+        n_passes: independent passes over the grid. sm: SM inputs (default theory.sm.SM).
+      scale_factors: factorisation-scale multipliers whose morphing weights are stored as
+        variations "muF_x<factor>" (for theory-uncertainty templates); () for none.
+    The settings become ``sample.config`` (a GenerationConfig, hashed); see
+    :func:`generate_from_config` to run a config directly.
+    """
+    model = None if isinstance(process, str) else process
+    if model is not None:
+        if not isinstance(model, ComponentModel):
+            raise InvalidParameterError(f"process must be a process name or a ComponentModel, got {type(process).__name__}")
+        sm = sm if sm is not None else model.sm
+    config = GenerationConfig(
+        process=process if isinstance(process, str) else model.name, n_points=n_points, sqrt_s=sqrt_s,
+        theta_ref=None if theta_ref is None else tuple(np.atleast_1d(np.asarray(theta_ref, dtype=float)).tolist()),
+        seed=seed, pdf=pdf, cuts=cuts, scale_gev=scale, scale_factors=tuple(scale_factors), adapt=adapt,
+        n_adapt=n_adapt, n_iterations=n_iterations, n_passes=n_passes, sm=sm,
+        model="exact" if model is None else model.model_id,
+    )
+    return generate_from_config(config, model=model, progress=progress)
+
+
+def generate_from_config(config: GenerationConfig, *, model: ComponentModel | None = None,
+                         progress: bool = False) -> EventSample:
+    """Run the four stages for a config (resolved first); ``model`` for a non-exact component model."""
+    config = config.resolved()
+    t0 = time.perf_counter()
+    proc = resolve_model(config, model)
+    integrand = build_integrand(config, proc)
+    integ, adapt_info = adapt_grid(integrand, config)
+    t_adapt = time.perf_counter() - t0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.n_passes, desc=f"generating {config.process}", unit="pass")
+    passes = []
+    for k in range(config.n_passes):
+        passes.append(run_pass(integrand, integ, config, k))
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    error = estimate_error(passes, np.asarray(config.theta_ref), proc.powers)
+    t_gen = time.perf_counter() - t0 - t_adapt
+    return assemble(config, proc, passes, error, adapt_info, {"adapt": t_adapt, "generate": t_gen})
+
+
 def _stratified_error(values: np.ndarray, hcube: np.ndarray) -> float:
     """Vegas' variance of sum(values) with values grouped by hypercube (each with >= 2 points)."""
     order = np.argsort(hcube, kind="stable")
@@ -142,162 +378,7 @@ def _stratified_error(values: np.ndarray, hcube: np.ndarray) -> float:
     return float(math.sqrt(max(var.sum(), 0.0)))
 
 
-def generate(
-    process: str = "wbf",
-    n_events: int = 10000,
-    *,
-    sqrt_s: float = 13000.0,
-    theta_ref=None,
-    seed: int | np.random.Generator = 0,
-    pdf: str = "NNPDF31_lo_as_0118",
-    cuts: Cuts | None = None,
-    scale: float | None = None,
-    adapt: bool = True,
-    n_adapt: int = 20000,
-    n_iterations: int = 8,
-    progress: bool = False,
-    sm=None,
-    scale_factors: tuple[float, ...] = (0.5, 2.0),
-) -> EventSample:
-    """Weighted parton-level events of ``process`` with exact morphing components.
-
-    Args:
-      process: a registered process name (``theory.processes.available_processes()``).
-      n_events: number of phase-space points to keep as events (before cuts remove any).
-      sqrt_s: collider energy in GeV. theta_ref: reference Wilson coefficients (default SM);
-      vegas adapts to the weight there and the stored joint score refers to it.
-      seed: integer seed or numpy Generator (runs are reproducible). pdf: LHAPDF set name or
-      path to a .dat file. cuts: generator cuts (default: DEFAULT_CUTS[process]).
-      scale: a fixed factorisation scale in GeV, or None for the process's dynamic scale.
-      adapt: train the vegas grid first (n_iterations x n_adapt evaluations); False gives plain
-      importance sampling on the process's phase-space map.
-      sm: SM inputs (theory.sm.SMInputs) for processes that accept them.
-      scale_factors: factorisation-scale multipliers whose morphing weights are stored as
-      variations "muF_x<factor>" (for theory-uncertainty templates); () for none.
-    """
-    import vegas
-
-    from theory.processes.registry import get_process
-
-    if not isinstance(n_events, (int, np.integer)) or n_events < 10:
-        raise InvalidParameterError(f"n_events must be an integer >= 10, got {n_events!r}")
-    if not (isinstance(sqrt_s, (int, float)) and math.isfinite(sqrt_s) and sqrt_s > 0):
-        raise KinematicsError(f"sqrt_s must be a positive energy in GeV, got {sqrt_s!r}")
-    proc = get_process(process)
-    if sm is not None:
-        if not hasattr(proc, "with_sm"):
-            raise InvalidParameterError(f"process {process!r} does not take SM inputs (sm=...)")
-        proc = proc.with_sm(sm)
-    theta_ref = proc.check_theta(np.zeros(len(proc.coefficients)) if theta_ref is None else theta_ref)
-    cuts = cuts if cuts is not None else DEFAULT_CUTS.get(process, Cuts())
-    pdf_obj = None
-    if proc.collider == "pp":
-        from theory.pdf import load_pdf
-
-        pdf_obj = load_pdf(pdf)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    scale_factors = tuple(scale_factors) if proc.collider == "pp" else ()
-    if any(not (isinstance(f, (int, float)) and 0 < f < 100) for f in scale_factors):
-        raise InvalidParameterError(f"scale_factors must be positive numbers (e.g. (0.5, 2.0)), got {scale_factors}")
-    integrand = Integrand(proc, sqrt_s, cuts, pdf_obj, scale, scale_factors)
-    mono_ref = monomial_values(proc.powers, theta_ref)
-    t0 = time.perf_counter()
-
-    @vegas.lbatchintegrand
-    def f_ref(u):
-        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None, variations=False)
-        return dens @ mono_ref
-
-    integ = vegas.Integrator(integrand.ps.dims * [[0.0, 1.0]])
-    vegas_seed = int(rng.integers(2**31))
-    integ.set(ran_array_generator=np.random.default_rng(vegas_seed).random)
-    adapt_info = None
-    if adapt:
-        result = integ(f_ref, nitn=n_iterations, neval=n_adapt)
-        adapt_info = {"sigma": result.mean, "error": result.sdev, "chi2_dof": result.chi2 / max(result.dof, 1)}
-    t_adapt = time.perf_counter() - t0
-
-    # n_passes independent passes over the adapted grid, ~n_events points in all: each pass is a
-    # complete estimate of sigma, so their spread checks vega's stratified error (which misses
-    # rare large weights when hypercubes hold few points)
-    n_passes = _N_PASSES if n_events >= 100 * _N_PASSES else 1
-    integ.set(neval=max(n_events // n_passes, 2), adapt=False)
-    chunks = defaultdict(list)
-    progress_bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        progress_bar = tqdm(total=n_passes, desc=f"generating {process}", unit="pass")
-    for k in range(n_passes):
-        for u, wgt, hcube in integ.random_batch(yield_hcube=True):
-            u = np.array(u)
-            p, dens, chan, x1, x2, varied = integrand.evaluate(u, rng)
-            chunks["p"].append(p)
-            chunks["w"].append(dens * np.asarray(wgt)[:, None] / n_passes)
-            chunks["varied"].append(varied * np.asarray(wgt)[:, None, None] / n_passes)
-            chunks["chan"].append(chan)
-            chunks["hcube"].append(np.array(hcube) + k * integ.nhcube)  # distinct ids per pass
-            chunks["pass"].append(np.full(len(u), k))
-        if progress_bar is not None:
-            progress_bar.update(1)
-    if progress_bar is not None:
-        progress_bar.close()
-    p = np.concatenate(chunks["p"])
-    w = np.concatenate(chunks["w"])
-    chan = np.concatenate(chunks["chan"])
-    varied = np.concatenate(chunks["varied"])
-    hcube = np.concatenate(chunks["hcube"])
-    passes = np.concatenate(chunks["pass"])
-    t_gen = time.perf_counter() - t0 - t_adapt
-    w_ref = w @ mono_ref
-    sigma = float(w_ref.sum())
-    error_stratified = _stratified_error(w_ref, hcube)
-    pass_sums = np.bincount(passes, weights=w_ref * n_passes, minlength=n_passes)
-    error_passes = float(np.std(pass_sums, ddof=1) / math.sqrt(n_passes)) if n_passes > 1 else 0.0
-    # the larger of the two: the stratified estimate can miss rare large weights
-    error = max(error_stratified, error_passes)
-    n_points = len(w_ref)
-    keep = w_ref != 0
-    if not np.any(keep):
-        raise KinematicsError(
-            f"no phase-space point of {process} at sqrt(s) = {sqrt_s} GeV passed the cuts {cuts}; loosen the cuts"
-        )
-    p, w, chan, varied = p[keep], w[keep], chan[keep], varied[keep]
-    # flavours for the event record, drawn with the SM weight of each channel
-    pdg = _draw_flavours(proc, chan, rng)
-    import physinf
-
-    provenance = {
-        "process": process,
-        "sqrt_s": sqrt_s,
-        "theta_ref": theta_ref.tolist(),
-        "seed": seed if isinstance(seed, (int, np.integer)) else "Generator",
-        "pdf": pdf if proc.collider == "pp" else None,
-        "cuts": cuts.to_dict(),
-        "scale": "fixed %.6g GeV" % scale if scale else "process default",
-        "scale_gev": scale,
-        "adapt": adapt_info,
-        "n_points": n_points,
-        "n_events": int(keep.sum()),
-        "cross_section_pb": sigma,
-        "cross_section_error_pb": error,
-        "cross_section_error_stratified_pb": error_stratified,
-        "cross_section_error_passes_pb": error_passes,
-        "n_passes": n_passes,
-        "cross_section_rel_error": error / sigma if sigma else None,
-        "time_adapt_s": t_adapt,
-        "time_generate_s": t_gen,
-        "versions": {"physinf": physinf.__version__, "numpy": np.__version__, "python": platform.python_version()},
-    }
-    return EventSample(
-        process=process, coefficients=proc.coefficients, powers=proc.powers, labels=proc.labels,
-        momenta=p, pdg=pdg, weight_components=w, observables=observables_for(process, p),
-        theta_ref=theta_ref, provenance=provenance,
-        variations={f"muF_x{f:g}": varied[:, j] for j, f in enumerate(scale_factors)},
-    )
-
-
-def _draw_flavours(proc, chan: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _draw_flavours(proc: ComponentModel, chan: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = chan.shape[0]
     pdg = np.zeros((n, proc.n_particles), dtype=np.int32)
     total = chan.sum(axis=1)

@@ -13,59 +13,45 @@ reference for the information an observable or a formula can capture at parton l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import permutations
 
 import numpy as np
 
 from physinf.errors import InvalidParameterError
-from physinf.simulate.cuts import Cuts
+from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
-from physinf.simulate.generator import DEFAULT_CUTS, Integrand
+from physinf.simulate.generator import Integrand, build_integrand
+from physinf.simulate.model import ComponentModel
 from theory.scores import joint_score
 
 __all__ = ["unlabelled_components", "marginal_score"]
 
 
-def _integrand(sample: EventSample, process, pdf) -> Integrand:
-    from theory.processes.registry import get_process
-
-    proc = process if process is not None else get_process(sample.process)
-    if proc.name != sample.process:
-        raise InvalidParameterError(f"process {proc.name!r} does not match the sample's {sample.process!r}")
-    pdf_obj = None
-    if proc.collider == "pp":
-        from theory.pdf import load_pdf
-
-        name = pdf if pdf is not None else sample.provenance.get("pdf")
-        if name is None:
-            raise InvalidParameterError("the sample does not record its PDF set; pass pdf='<LHAPDF set name>'")
-        pdf_obj = load_pdf(name)
-    sqrt_s = sample.provenance.get("sqrt_s")
-    if sqrt_s is None:
-        raise InvalidParameterError("the sample does not record sqrt_s (provenance['sqrt_s']); it was not made by generate()")
-    # the generator's cuts define its phase-space map; the weights here do not depend on them
-    cuts = Cuts.from_dict(sample.provenance["cuts"]) if "cuts" in sample.provenance else DEFAULT_CUTS.get(proc.name, Cuts())
-    return Integrand(proc, float(sqrt_s), cuts, pdf_obj, _fixed_scale(sample.provenance), ())
+def _integrand(sample: EventSample, process: ComponentModel | None, config: GenerationConfig | None) -> Integrand:
+    """The generator's integrand (PDFs, scale, couplings) for the sample's events."""
+    config = config if config is not None else sample.config
+    if config is None:
+        raise InvalidParameterError(
+            "the sample carries no generation config (it was not made by physinf.simulate.generate); pass "
+            "config=GenerationConfig(process=..., n_points=len(sample), sqrt_s=..., pdf=..., scale_gev=...) "
+            "describing how its weights were computed"
+        )
+    if config.process != sample.process:
+        raise InvalidParameterError(f"the config's process {config.process!r} does not match the sample's {sample.process!r}")
+    return build_integrand(replace(config.resolved(), scale_factors=()), process)
 
 
-def _fixed_scale(provenance: dict) -> float | None:
-    """The generator's fixed scale in GeV, None for the process's dynamic scale (older files
-    record it only as the text "fixed <value> GeV")."""
-    if provenance.get("scale_gev") is not None:
-        return float(provenance["scale_gev"])
-    text = str(provenance.get("scale", ""))
-    return float(text.split()[1]) if text.startswith("fixed ") else None
-
-
-def unlabelled_components(sample: EventSample, *, process=None, pdf: str | None = None) -> np.ndarray:
+def unlabelled_components(sample: EventSample, *, process: ComponentModel | None = None,
+                          config: GenerationConfig | None = None) -> np.ndarray:
     """Per-event morphing components (N, C) summed over the permutations of the process's
     unlabelled jets, in matrix-element units (flux and phase-space Jacobian left out: they are
     common to all permutations of one event).
 
-    process: the theory.processes object the sample was made with, if not the registered default
-    (e.g. custom SM inputs); pdf: the PDF set, if the sample does not record it.
+    The PDFs, scale and SM inputs are those of ``sample.config`` (or ``config`` for a sample made
+    elsewhere); process: a component model standing in for the registered process (a surrogate).
     """
-    integrand = _integrand(sample, process, pdf)
+    integrand = _integrand(sample, process, config)
     p = sample.momenta
     sqrt_s = integrand.sqrt_s
     if integrand.process.collider == "pp":
@@ -83,11 +69,12 @@ def unlabelled_components(sample: EventSample, *, process=None, pdf: str | None 
     return total
 
 
-def marginal_score(sample: EventSample, theta=None, *, process=None, pdf: str | None = None) -> np.ndarray:
+def marginal_score(sample: EventSample, theta=None, *, process: ComponentModel | None = None,
+                   config: GenerationConfig | None = None) -> np.ndarray:
     """Score of the observable (unlabelled) event at theta, (N, n): E[t(x, z|theta) | x].
 
     Equals sample.joint_score(theta) for processes without unlabelled jets. Costs one evaluation
     of the matrix elements per permutation (two for WBF)."""
     theta = sample._theta(theta)
-    comps = unlabelled_components(sample, process=process, pdf=pdf)
+    comps = unlabelled_components(sample, process=process, config=config)
     return joint_score(sample.powers, comps, sample.sigma_components, theta)

@@ -86,7 +86,9 @@ def test_sample_round_trip_and_corrupt_files(wbf_sample, tmp_path):
     back = EventSample.load(path)
     np.testing.assert_array_equal(back.momenta, wbf_sample.momenta)
     np.testing.assert_array_equal(back.weight_components, wbf_sample.weight_components)
-    assert back.provenance["process"] == "wbf" and back.coefficients == ("cHW", "cHWtil")
+    assert back.process == "wbf" and back.coefficients == ("cHW", "cHWtil")
+    assert back.config == wbf_sample.config and back.config.config_hash == wbf_sample.config.config_hash
+    assert back.mc_rel_error == wbf_sample.mc_rel_error and dict(back.cutflow) == dict(wbf_sample.cutflow)
     assert not list(tmp_path.glob("*.tmp"))  # no temporary file left behind
     bad = tmp_path / "bad.h5"
     bad.write_bytes(b"not hdf5")
@@ -121,7 +123,7 @@ def test_bad_input_is_explained():
         generate("wbf", 100, theta_ref=[0.1])
     with pytest.raises(KinematicsError, match="below the threshold"):
         generate("wbf", 100, sqrt_s=100.0)
-    with pytest.raises(KinematicsError, match="positive energy"):
+    with pytest.raises(InvalidParameterError, match="positive energy"):
         generate("wbf", 100, sqrt_s=-5.0)
     with pytest.raises(InvalidParameterError, match="non-negative"):
         Cuts(pt_min=-1)

@@ -6,7 +6,8 @@ does not depend on the labels (swapping p1 <-> p2 leaves it unchanged, while the
 changes); (3) it is the conditional mean E[t(x, z)|x]: the residual t_joint - t_marg is
 orthogonal to every function of the unlabelled event, here t_marg itself, within the Monte
 Carlo error of the sample (4 standard errors); (4) processes without unlabelled jets keep
-their joint score; (5) samples that do not record their PDF or energy are refused clearly.
+their joint score; (5) samples without a generation config are refused with a hint; a fixed scale is read from the
+config.
 """
 
 from __future__ import annotations
@@ -77,19 +78,22 @@ def test_process_without_unlabelled_jets_keeps_its_joint_score():
     assert np.allclose(marginal_score(sample), sample.joint_score(), rtol=1e-9, atol=1e-12)
 
 
-def test_missing_provenance_is_refused(wbf_sample):
-    sub = wbf_sample.subset(np.arange(10))
-    no_pdf = dataclasses.replace(sub, provenance={k: v for k, v in sub.provenance.items() if k != "pdf"})
-    with pytest.raises(InvalidParameterError, match="PDF set"):
-        marginal_score(no_pdf)
-    no_energy = dataclasses.replace(sub, provenance={k: v for k, v in sub.provenance.items() if k != "sqrt_s"})
-    with pytest.raises(InvalidParameterError, match="sqrt_s"):
-        marginal_score(no_energy)
+def test_sample_without_config_is_refused_with_a_hint(wbf_sample):
+    sub = dataclasses.replace(wbf_sample.subset(np.arange(10)), config=None)
+    with pytest.raises(InvalidParameterError, match="no generation config"):
+        marginal_score(sub)
+    other = dataclasses.replace(wbf_sample.config, process="drell_yan")
+    with pytest.raises(InvalidParameterError, match="does not match"):
+        marginal_score(wbf_sample.subset(np.arange(10)), config=other)
 
 
-def test_fixed_scale_is_read_from_new_and_old_provenance():
-    from physinf.simulate.marginal import _fixed_scale
-
-    assert _fixed_scale({"scale_gev": 91.1876, "scale": "fixed 91.1876 GeV"}) == 91.1876
-    assert _fixed_scale({"scale": "fixed 125 GeV"}) == 125.0
-    assert _fixed_scale({"scale_gev": None, "scale": "process default"}) is None
+def test_fixed_scale_is_taken_from_the_config():
+    # a fixed factorisation scale changes the channel mix, hence the ratios of the components:
+    # re-evaluating with the config's scale reproduces the stored joint score; another scale does not
+    sample = generate("wbf", 2000, seed=4, scale=125.0, n_adapt=1000, n_iterations=2, scale_factors=())
+    theta = np.array([0.0, 0.5])
+    own = joint_score(sample.powers, _labelled(sample), sample.sigma_components, theta)
+    assert np.max(np.abs(own - sample.joint_score(theta))) < 1e-9 * np.max(np.abs(own))
+    moved = dataclasses.replace(sample, config=dataclasses.replace(sample.config, scale_gev=2000.0))
+    other = joint_score(sample.powers, _labelled(moved), sample.sigma_components, theta)
+    assert np.max(np.abs(other - sample.joint_score(theta))) > 1e-4 * np.max(np.abs(own))

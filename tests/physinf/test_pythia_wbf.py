@@ -1,6 +1,6 @@
 """WBF against Pythia 8's built-in HiggsSM:ff2Hff(t:WW) + (t:ZZ) on the same PDF grid file.
 
-Couplings are matched (physinf.simulate.pythia_reference): alpha_em fixed at 1/127.9, one
+Couplings are matched (validation.pythia): alpha_em fixed at 1/127.9, one
 sin^2 theta_W = 0.2312, Pythia's m_W, m_Z, and a fixed factorisation scale of 125 GeV. The
 remaining differences are listed in that module (quark masses 0.33 GeV in Pythia, full vs
 diagonal CKM, Higgs Breit-Wigner): each is well below the 5% tolerance of the issue.
@@ -14,9 +14,9 @@ from scipy import stats
 
 pythia8mc = pytest.importorskip("pythia8mc", reason="Pythia 8 comparison needs the shower extra (pythia8mc)")
 
-from physinf.observables import wbf_observables  # noqa: E402
+from theory.observables import wbf_observables  # noqa: E402
 from physinf.simulate import Cuts, generate  # noqa: E402
-from physinf.simulate.pythia_reference import matched_sm_inputs, pythia_wbf  # noqa: E402
+from validation.pythia import matched_sm_inputs, pythia_wbf  # noqa: E402
 
 CUTS = Cuts(pt_min=20.0, abs_eta_max=5.0)
 

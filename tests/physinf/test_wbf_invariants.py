@@ -1,4 +1,4 @@
-"""The dimensionless invariants of physinf.observables.wbf_invariants.
+"""The dimensionless invariants of theory.observables.wbf_invariants.
 
 Checks: the incoming partons reconstructed from the j j H system equal the generator's (so the
 invariants are observables, exact at LO); invariance under boosts along the beam and rotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from physinf.observables import wbf_invariants, wbf_observables
+from theory.observables import wbf_invariants, wbf_observables
 from theory.kinematics import boost_z, mass2, minkowski, rapidity, rotate
 from theory.processes.registry import get_process
 

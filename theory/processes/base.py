@@ -15,15 +15,19 @@ stored in ``Channel.symmetry_factor``, never inside |M|^2.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Literal, Mapping, Sequence
+from typing import Callable, Literal, Mapping, Sequence, TypeVar
 
 import numpy as np
 import sympy as sp
 
-from theory.errors import InvalidParameterError, KinematicsError
+from theory.cuts import Cuts
+from theory.errors import InvalidParameterError, KinematicsError, UnknownNameError, did_you_mean
 from theory.morphing import monomial_values, monomials
+from theory.observables import pair_observables
+from theory.sm import SM, SMInputs
 
 __all__ = [
     "Channel",
@@ -66,13 +70,22 @@ class PhaseSpaceHint:
     tchannel_mass: float | None = None
 
 
+ProcessT = TypeVar("ProcessT", bound="Process")
+
+
 class Process:
     """Base class: subclasses set the class attributes and implement ``_build_components``.
 
-    Class attributes a subclass sets:
+    A process is the single source of everything about itself. Class attributes a subclass sets:
       name, coefficients (Wilson-coefficient names, in theta order), labels
       (momentum labels, incoming first), max_degree, collider ("ee" or "pp"),
-      phase_space (PhaseSpaceHint), references (arXiv ids / books), unlabelled_jets.
+      phase_space (PhaseSpaceHint), references (arXiv ids / books), unlabelled_jets,
+      default_cuts (the generator cuts its physics needs), visible (which final-state
+      particles a detector sees directly; the cuts act on them).
+    Methods a subclass implements: ``_build_components``, ``channels``, ``scale``; it overrides
+    ``observables`` when the default pair observables of its two visible particles do not fit.
+    SM inputs: ``self.sm``; ``with_sm`` gives the same process with other inputs, sharing the
+    SymPy expressions (they depend on coupling symbols, whose numbers come from ``channels``).
     """
 
     name: str = ""
@@ -88,6 +101,24 @@ class Process:
     # quark line); the observable density sums the labelled one over their permutations. Processes
     # whose |M|^2 is already symmetric (identical gluons) leave it empty.
     unlabelled_jets: tuple[int, ...] = ()
+    default_cuts: Cuts = Cuts()
+    # indices of visible final-state particles; None: every final-state particle
+    visible_particles: tuple[int, ...] | None = None
+    # prefix of the default pair observables ("j" jets, "l" leptons)
+    observable_prefix: str = "j"
+
+    def __init__(self, sm: SMInputs = SM) -> None:
+        self.sm = sm
+
+    def with_sm(self: ProcessT, sm: SMInputs) -> ProcessT:
+        """The same process with other SM inputs. Only numbers change: the SymPy expressions and
+        their compiled form are shared with this instance; channels are rebuilt from ``sm``."""
+        if not isinstance(sm, SMInputs):
+            raise InvalidParameterError(f"sm must be a theory.sm.SMInputs, got {type(sm).__name__}")
+        new = copy.copy(self)
+        new.sm = sm
+        new.__dict__.pop("channels", None)
+        return new
 
     # ---- to implement
     def _build_components(self) -> list[sp.Expr]:
@@ -102,11 +133,30 @@ class Process:
         """Factorisation/renormalisation scale per event (GeV); subclasses override."""
         raise NotImplementedError
 
-    def cuts(self, p: np.ndarray) -> np.ndarray:
-        """Boolean mask of events passing the process's default generator cuts."""
-        return np.ones(p.shape[0], dtype=bool)
+    def observables(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        """Named observables of events with momenta p (N, P, 4): by default the pT-ordered pair
+        observables of the first two visible particles (``theory.observables.pair_observables``)."""
+        p = self._check_momenta(p)
+        a, b = self.visible[:2]
+        return pair_observables(p[:, a], p[:, b], self.observable_prefix)
 
     # ---- derived
+    @property
+    def visible(self) -> tuple[int, ...]:
+        """Indices (into ``labels``) of the final-state particles the generator cuts act on."""
+        if self.visible_particles is not None:
+            return tuple(self.visible_particles)
+        return tuple(range(2, len(self.labels)))
+
+    @property
+    def model_id(self) -> str:
+        """What evaluates the components: "exact" for the SymPy amplitudes (a surrogate differs)."""
+        return "exact"
+
+    def cuts(self, p: np.ndarray) -> np.ndarray:
+        """Boolean mask of events passing the process's default generator cuts."""
+        return self.default_cuts.mask(self._check_momenta(p), self.visible)
+
     @property
     def n_particles(self) -> int:
         return len(self.labels)
@@ -176,8 +226,6 @@ class Process:
         for ch in self.channels:
             if ch.name == name:
                 return ch
-        from theory.errors import UnknownNameError, did_you_mean
-
         known = [c.name for c in self.channels]
         raise UnknownNameError(f"process {self.name!r} has no channel {name!r}.{did_you_mean(name, known)}")
 

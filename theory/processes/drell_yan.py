@@ -31,7 +31,8 @@ weights w_k,ij for i = lepton chirality, j = quark chirality:
 With these signs the SM coefficient A_LL for u quarks is negative above the Z, so c_lq1 < 0
 interferes constructively there (the ATLAS/CMS "eta_LL = -1 constructive" convention).
 
-Scale: the dilepton invariant mass. Default generator cut: m_ll > ``mll_min`` (50 GeV).
+Scale: the dilepton invariant mass. Default generator cut: m_ll > 50 GeV (``default_cuts``); no
+lepton p_T or eta cuts at generator level (those belong to the detector).
 
 References: Grzadkowski et al., arXiv:1008.4884 (Warsaw basis); Alioli, Dekens, Girard, Mereghetti,
 arXiv:1804.07407 (SMEFT in neutral-current Drell-Yan); ESW "QCD and collider physics" ch. 9.
@@ -44,6 +45,7 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
+from theory.cuts import Cuts
 from theory.processes.base import Channel, PhaseSpaceHint, Process
 from theory.processes.ee_mumu import (
     GEV2_PER_TEV2,
@@ -54,7 +56,7 @@ from theory.processes.ee_mumu import (
     electroweak_couplings,
     sm_coefficients,
 )
-from theory.sm import SM, SMInputs
+from theory.sm import SMInputs
 
 __all__ = ["DrellYan", "DrellYanFull", "OPERATORS", "QUARKS"]
 
@@ -87,12 +89,13 @@ class DrellYan(Process):
     labels = ("pa", "pb", "p1", "p2")
     max_degree = 2
     collider = "pp"
-    phase_space = PhaseSpaceHint("2to2", masses=(0.0, 0.0), resonance=(SM.mZ, SM.wZ))
     references = ("arXiv:1008.4884", "arXiv:1804.07407")
-    mll_min: float = 50.0
+    default_cuts = Cuts(m_min=50.0)  # m_ll > 50 GeV: the photon pole at m_ll = 0 needs a lower cut
+    observable_prefix = "l"
 
-    def __init__(self, sm: SMInputs = SM) -> None:
-        self.sm = sm
+    @property
+    def phase_space(self) -> PhaseSpaceHint:  # type: ignore[override]
+        return PhaseSpaceHint("2to2", masses=(0.0, 0.0), resonance=(self.sm.mZ, self.sm.wZ))
 
     @property
     def channels(self) -> tuple[Channel, ...]:
@@ -136,10 +139,6 @@ class DrellYan(Process):
         p = self._check_momenta(p)
         q = p[:, 2] + p[:, 3]
         return np.sqrt(np.maximum(q[:, 0] ** 2 - np.sum(q[:, 1:] ** 2, axis=-1), 0.0))
-
-    def cuts(self, p: np.ndarray) -> np.ndarray:
-        """m_ll > mll_min (the photon pole needs a lower cut)."""
-        return self.scale(p) > self.mll_min
 
 
 class DrellYanFull(DrellYan):

@@ -56,7 +56,7 @@ import sympy as sp
 
 from theory.dirac import contract, current_tensor
 from theory.processes.base import Channel, PhaseSpaceHint, Process
-from theory.sm import SM, SMInputs
+from theory.sm import SMInputs
 
 __all__ = ["EEMuMu", "channel_without_z", "chiral_traces", "contact_components", "electroweak_couplings"]
 
@@ -153,7 +153,6 @@ class EEMuMu(Process):
     labels = ("pa", "pb", "p1", "p2")
     max_degree = 2
     collider = "ee"
-    phase_space = PhaseSpaceHint("2to2", masses=(0.0, 0.0), resonance=(SM.mZ, SM.wZ))
     references = ("Eichten-Lane-Peskin PRL 50 (1983) 811", "arXiv:1008.4884")
 
     # (chirality of the e line, chirality of the mu line) each operator feeds, with its weight
@@ -163,8 +162,11 @@ class EEMuMu(Process):
         "c_le": (("L", "R"), ("R", "L")),
     }
 
-    def __init__(self, sm: SMInputs = SM) -> None:
-        self.sm = sm
+    observable_prefix = "l"
+
+    @property
+    def phase_space(self) -> PhaseSpaceHint:  # type: ignore[override]
+        return PhaseSpaceHint("2to2", masses=(0.0, 0.0), resonance=(self.sm.mZ, self.sm.wZ))
 
     @property
     def channels(self) -> tuple[Channel, ...]:

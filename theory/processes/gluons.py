@@ -18,8 +18,8 @@ or pass a channel with another ``alpha_s``. No Wilson coefficients: one (SM) com
 Identical final gluons: ``Channel.symmetry_factor`` = 1/2 (gg) and 1/6 (ggg), never inside |M|^2.
 
 Scale: H_T/2 = (1/2) sum of final-state p_T (= p_T for 2 -> 2).
-Default generator cuts: every final gluon p_T > ``pt_min`` (20 GeV), |eta| < ``eta_max`` (5),
-and pairwise Delta R > ``dr_min`` (0.4) for three gluons (the amplitude is IR divergent).
+Default generator cuts: every final gluon p_T > 50 GeV, |eta| < 2.5 and pairwise Delta R > 0.4
+(the tree amplitude diverges for soft or collinear gluons; the cuts keep sigma finite and stable).
 
 References: Parke, Taylor, PRL 56 (1986) 2459; Berends, Giele, NPB 306 (1988) 759;
 Mangano, Parke, Phys. Rept. 200 (1991) 301; Ellis, Stirling, Webber, Table 7.1 (gg -> gg);
@@ -34,8 +34,9 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
+from theory.cuts import Cuts
+from theory.observables import pair_observables
 from theory.processes.base import Channel, PhaseSpaceHint, Process
-from theory.sm import SM
 
 __all__ = ["GGtoGG", "GGtoGGG", "parke_taylor_colour_summed"]
 
@@ -73,16 +74,14 @@ class _MultiGluon(Process):
     max_degree = 0
     collider = "pp"
     references = ("Parke-Taylor PRL 56 (1986) 2459", "Mangano-Parke Phys.Rept. 200 (1991) 301")
-    pt_min: float = 20.0
-    eta_max: float = 5.0
-    dr_min: float = 0.4
+    default_cuts = Cuts(pt_min=50.0, abs_eta_max=2.5, dr_min=0.4)
     alpha_s_power: int = 2
 
     @property
     def channels(self) -> tuple[Channel, ...]:
         n_out = len(self.labels) - 2
         factor = 1.0 / float(np.prod(np.arange(1, n_out + 1)))
-        return (Channel("g_g", (21, 21), (21,) * n_out, {"alpha_s": SM.alpha_s_mZ}, factor),)
+        return (Channel("g_g", (21, 21), (21,) * n_out, {"alpha_s": self.sm.alpha_s_mZ}, factor),)
 
     def _build_components(self) -> list[sp.Expr]:
         alpha_s = sp.Symbol("alpha_s", real=True, positive=True)
@@ -95,20 +94,16 @@ class _MultiGluon(Process):
         p = self._check_momenta(p)
         return 0.5 * np.sum(np.hypot(p[:, 2:, 1], p[:, 2:, 2]), axis=-1)
 
-    def cuts(self, p: np.ndarray) -> np.ndarray:
-        """p_T > pt_min, |eta| < eta_max for every final gluon; Delta R > dr_min between pairs."""
+    def observables(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        """Pair observables of the two leading gluon jets (and p_T of the third for g g -> g g g)."""
         p = self._check_momenta(p)
         final = p[:, 2:]
-        pt = np.hypot(final[..., 1], final[..., 2])
-        pabs = np.linalg.norm(final[..., 1:], axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            eta = 0.5 * np.log((pabs + final[..., 3]) / (pabs - final[..., 3]))
-        phi = np.arctan2(final[..., 2], final[..., 1])
-        ok = np.all((pt > self.pt_min) & (np.abs(eta) < self.eta_max), axis=-1)
-        for i, j in itertools.combinations(range(final.shape[1]), 2):
-            dphi = np.pi - np.abs(np.pi - np.abs(phi[:, i] - phi[:, j]))
-            ok &= np.hypot(eta[:, i] - eta[:, j], dphi) > self.dr_min
-        return ok
+        order = np.argsort(-np.hypot(final[..., 1], final[..., 2]), axis=1)
+        ranked = np.take_along_axis(final, order[..., None], axis=1)
+        obs = pair_observables(ranked[:, 0], ranked[:, 1], "j")
+        if ranked.shape[1] > 2:
+            obs["pt_j3"] = np.hypot(ranked[:, 2, 1], ranked[:, 2, 2])
+        return obs
 
 
 class GGtoGG(_MultiGluon):

@@ -46,8 +46,9 @@ import sympy as sp
 
 from theory.dirac import METRIC, current_tensor, levi_civita_upper
 from theory.kinematics import minkowski, pt
+from theory.cuts import Cuts
+from theory.observables import wbf_observables
 from theory.processes.base import Channel, PhaseSpaceHint, Process
-from theory.sm import SM, SMInputs
 
 __all__ = ["WBF"]
 
@@ -84,20 +85,17 @@ class WBF(Process):
     collider = "pp"
     references = ("hep-ph/0609075", "arXiv:1712.02350", "arXiv:1008.4884", "arXiv:2012.11343")
 
-    def __init__(self, sm: SMInputs = SM) -> None:
-        self.sm = sm
-        self.phase_space = PhaseSpaceHint("2to3_tchannel", masses=(0.0, 0.0, sm.mH), tchannel_mass=sm.mW)
+    default_cuts = Cuts(pt_min=20.0, abs_eta_max=5.0)
+    visible_particles = (2, 3)  # the two jets; the Higgs decays (detector level)
 
-    def with_sm(self, sm: SMInputs) -> "WBF":
-        """The same process with other SM inputs: only the numerical couplings change, so the
-        SymPy expressions and their compiled form are shared with this instance."""
-        import copy
+    @property
+    def phase_space(self) -> PhaseSpaceHint:  # type: ignore[override]
+        return PhaseSpaceHint("2to3_tchannel", masses=(0.0, 0.0, self.sm.mH), tchannel_mass=self.sm.mW)
 
-        new = copy.copy(self)
-        new.sm = sm
-        new.phase_space = PhaseSpaceHint("2to3_tchannel", masses=(0.0, 0.0, sm.mH), tchannel_mass=sm.mW)
-        new.__dict__.pop("channels", None)
-        return new
+    def observables(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        """Jet-pair observables, x_p = pT/m_H, Higgs pT and rapidity, m_jjH and the Lorentz
+        invariants of the CP-odd score (``theory.observables.wbf_observables``)."""
+        return wbf_observables(self._check_momenta(p), self.sm.mH, self.sm.mW)
 
     # ---------------------------------------------------------------- symbols
     def _line_couplings(self, line: int) -> dict[tuple[str, str], sp.Symbol]:
@@ -229,7 +227,7 @@ class WBF(Process):
                 out.append(Channel(name=f"{a}_{b}_{current}{current}", incoming=(a, b), outgoing=outgoing, couplings=couplings))
         return tuple(out)
 
-    # ---------------------------------------------------------------- scales and cuts
+    # ---------------------------------------------------------------- scale
     def scale(self, p: np.ndarray) -> np.ndarray:
         """Geometric mean of the two propagator virtuality estimates (Pythia's default 2 for VBF):
         mu^2 = sqrt((m_W^2 + pT1^2)(m_W^2 + pT2^2)), with m_W for both W and Z fusion."""

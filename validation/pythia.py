@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-from theory.errors import PhysinfError
+from physinf._io import require
+from theory.errors import PDFError
 from theory.sm import SMInputs
 
 __all__ = ["pythia_wbf", "matched_sm_inputs", "PYTHIA_ALPHA_EM_MZ", "PYTHIA_SW2"]
@@ -29,14 +30,7 @@ PYTHIA_SW2 = 0.2312
 
 
 def _import_pythia():
-    try:
-        import pythia8mc
-    except ImportError as err:  # pragma: no cover - depends on the install
-        raise PhysinfError(
-            "Pythia 8 is not installed; install the shower extra: pip install 'physinf[shower]' "
-            "(pythia8mc==8.317.2)"
-        ) from err
-    return pythia8mc
+    return require("pythia8mc", "shower", "the Pythia 8 reference")
 
 
 def matched_sm_inputs(m_h: float = 125.0) -> SMInputs:
@@ -65,7 +59,7 @@ def pythia_wbf(
 
         pdf_file = str(load_pdf("NNPDF31_lo_as_0118").path)
     if not os.path.exists(pdf_file):
-        raise PhysinfError(f"PDF grid file {pdf_file} not found")
+        raise PDFError(f"PDF grid file {pdf_file} not found; pass pdf_file= the path of an LHAPDF .dat member file")
     py = pythia8mc.Pythia("", False)
     settings = [
         f"Beams:eCM = {sqrt_s}",

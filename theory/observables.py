@@ -1,4 +1,8 @@
-"""Named observables computed from momenta (the ``x`` columns of an EventSample)."""
+"""Named observables computed from momenta (the ``x`` columns of an EventSample).
+
+Formulas only: which observables a process has is declared by the process itself
+(``Process.observables``), which calls these functions.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ import numpy as np
 
 from theory.errors import KinematicsError
 from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, minkowski, pseudorapidity, pt, rapidity
+from theory.sm import SM
 
-__all__ = ["wbf_observables", "wbf_invariants", "pair_observables", "observables_for"]
-
-M_HIGGS = 125.0
-M_W = 80.369  # GeV, PDG 2024: the propagator mass in r_cross
+__all__ = ["wbf_observables", "wbf_invariants", "pair_observables"]
 
 
 def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
@@ -31,7 +33,7 @@ def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.
     }
 
 
-def wbf_invariants(momenta: np.ndarray, m_w: float = M_W) -> dict[str, np.ndarray]:
+def wbf_invariants(momenta: np.ndarray, m_w: float = SM.mW) -> dict[str, np.ndarray]:
     """Dimensionless Lorentz invariants of p p -> j j H that the CP-odd WBF score depends on.
 
     The incoming partons are reconstructed from the visible final state (exact at LO):
@@ -71,7 +73,7 @@ def wbf_invariants(momenta: np.ndarray, m_w: float = M_W) -> dict[str, np.ndarra
     }
 
 
-def wbf_observables(momenta: np.ndarray, m_higgs: float = M_HIGGS) -> dict[str, np.ndarray]:
+def wbf_observables(momenta: np.ndarray, m_higgs: float = SM.mH, m_w: float = SM.mW) -> dict[str, np.ndarray]:
     """Observables of p p -> j j H from momenta (N, 5, 4) ordered (pa, pb, p1, p2, pH).
 
     Jets are pT-ordered (j1 leading); delta_eta_jj = |eta_j1 - eta_j2|; delta_phi_jj is signed,
@@ -89,16 +91,4 @@ def wbf_observables(momenta: np.ndarray, m_higgs: float = M_HIGGS) -> dict[str, 
     obs["y_h"] = rapidity(momenta[:, 4])
     # invariant mass of the whole final state (= sqrt(s_hat) at parton level)
     obs["m_jjh"] = np.sqrt(np.maximum(mass2(momenta[:, 2] + momenta[:, 3] + momenta[:, 4]), 0.0))
-    return obs | wbf_invariants(momenta)
-
-
-def observables_for(process_name: str, momenta: np.ndarray) -> dict[str, np.ndarray]:
-    """The default observables of a process: jets for hadronic final states, pairs otherwise."""
-    if process_name == "wbf":
-        return wbf_observables(momenta)
-    if momenta.shape[1] == 4:
-        tag = "l" if process_name in ("ee_mumu", "drell_yan") else "j"
-        return pair_observables(momenta[:, 2], momenta[:, 3], tag)
-    if momenta.shape[1] == 5:
-        return pair_observables(momenta[:, 2], momenta[:, 3], "j") | {"pt_j3": pt(momenta[:, 4])}
-    return {}
+    return obs | wbf_invariants(momenta, m_w)
