@@ -2,7 +2,7 @@
 
 Estimator (one for every row of the benchmark): for a CP-odd θ at the SM the rate term
 vanishes and the information of a 1-D observable O is ``I(O) = L σ E[g(O)²]`` with
-``g(O) = E[t | O]`` the conditional mean of the per-event score t (physics notes §4, §7).
+``g(O) = E[t | O]`` the conditional mean of the per-event score t (docs/notes/physics.md §4, §7).
 We estimate ``g`` by a *piecewise-linear* regression of t on O in equal-population bins of O
 (weighted), and subtract the known upward bias of the in-sample fit (2 fitted numbers per bin,
 ``2 s_b² / n_b``). The reference is ``E[t_ref²]`` with t_ref the exact parton-level score (or a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def ee_ff_a0_a1(s: float, sm, q_f: float = -1.0, t3_f: float = -0.5) -> tuple[float, float]:
-    """A0, A1 of e+e- -> f fbar through gamma + Z (physics notes 3.1):
+    """A0, A1 of e+e- -> f fbar through gamma + Z (docs/notes/physics.md §3.1):
     dsigma/dOmega = alpha^2/(4s) N_c [A0 (1 + cos^2) + A1 cos], v = T3 - 2 Q sW^2, a = T3,
     chi = s / (4 sW^2 cW^2 (s - mZ^2 + i mZ GZ))."""
     q_e, v_e, a_e = -1.0, -0.5 + 2.0 * sm.sw2, -0.5

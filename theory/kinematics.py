@@ -7,7 +7,7 @@ on the input type through ``_lib``, so the same formula gives numbers or symbols
 Conventions: metric (+,-,-,-); Levi-Civita epsilon^{0123} = +1, hence
 epsilon_{0123} = -1 and ``eps(a, b, c, d) = epsilon_{mu nu rho sigma} a^mu b^nu c^rho d^sigma
 = -det[a; b; c; d]`` with rows (E, px, py, pz). With beams along +-z this gives
-``eps(pa, pb, p1, p2) = -(s/2) pT1 pT2 sin(phi1 - phi2)`` (physics notes, section 0).
+``eps(pa, pb, p1, p2) = -(s/2) pT1 pT2 sin(phi1 - phi2)`` (docs/notes/physics.md §0).
 """
 
 from __future__ import annotations

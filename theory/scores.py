@@ -117,11 +117,11 @@ def joint_ratio(powers, components, sigma_components, theta0, theta1) -> np.ndar
     return np.broadcast_to(np.asarray(f(list(t0), list(t1), list(components.T), list(sigma_components)), dtype=float), components.shape[:1]).copy()
 
 
-def truth_fisher_information(powers, weight_components, theta, luminosity: float, background_weights=None) -> np.ndarray:
+def truth_fisher_information(powers, weight_components, theta, luminosity_pb: float, background_weights=None) -> np.ndarray:
     """I_ij = L sum_n d_i sigma_n d_j sigma_n / (sigma_n + b_n) (unbinned, parton level, rate included).
 
     weight_components: per-event morphing weights w_nc in pb, so sigma_n(theta) = sum_c f_c w_nc;
-    luminosity in pb^-1 (1 fb^-1 = 1000 pb^-1); background_weights: optional per-event b_n in pb
+    luminosity_pb: integrated luminosity in pb^-1 (1 fb^-1 = 1000 pb^-1, theory.units.PB_PER_FB); background_weights: optional per-event b_n in pb
     (a theta-independent background with the same kinematics dilutes the information).
     """
     from theory.morphing import monomial_gradients, monomial_values
@@ -138,4 +138,4 @@ def truth_fisher_information(powers, weight_components, theta, luminosity: float
             "event weights at theta must be positive to compute the Fisher information; "
             f"{int(np.sum(sigma_n <= 0))} events have weight <= 0 at theta={theta}"
         )
-    return luminosity * np.einsum("ni,nj->ij", grad_n / sigma_n[:, None], grad_n)
+    return luminosity_pb * np.einsum("ni,nj->ij", grad_n / sigma_n[:, None], grad_n)

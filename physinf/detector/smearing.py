@@ -1,6 +1,6 @@
 """A simple Gaussian jet smearing (a stand-in for a detector simulation).
 
-Jet energy resolution from the ATLAS Delphes HCAL card (physics notes §8):
+Jet energy resolution from the ATLAS Delphes HCAL card (docs/notes/physics.md §8):
 σ(E)/E = √(0.0302² + 0.5205²/E + 1.59²/E²) for |η| ≤ 1.7, √(0.05² + 0.706²/E) for 1.7 < |η| ≤ 3.2,
 √(0.0942² + 1.00²/E) beyond (E in GeV), applied as the relative p_T resolution. η and φ get
 Gaussian smearing with fixed widths (default 0.01 each). The jet mass is kept. Only the

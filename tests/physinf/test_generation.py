@@ -138,7 +138,7 @@ def test_saved_file_carries_the_joint_score_at_the_reference_point(wbf_sample, t
 
 
 def test_ee_mumu_generator_reproduces_the_born_cross_section():
-    # sigma(e+e- -> mu+mu-) at sqrt(s) = 10 GeV: (4 pi alpha^2 / 3 s) A0 with the Z (physics notes 3.1);
+    # sigma(e+e- -> mu+mu-) at sqrt(s) = 10 GeV: (4 pi alpha^2 / 3 s) A0 with the Z (docs/notes/physics.md §3.1);
     # the generator integrates |M|^2 over cos(theta) by Monte Carlo: agreement within 4 sigma of its error
     from theory.sm import SM
 

@@ -22,7 +22,7 @@ def massless(rng, n, e_range=(10, 500)):
 
 
 def test_eps_sign_convention_for_beams_along_z(rng):
-    # physics notes section 0: with eps^{0123} = +1, eps(pa, pb, p1, p2) = -det = -(s/2) pT1 pT2 sin(phi1 - phi2)
+    # docs/notes/physics.md §0: with eps^{0123} = +1, eps(pa, pb, p1, p2) = -det = -(s/2) pT1 pT2 sin(phi1 - phi2)
     n = 50
     ea, eb = rng.uniform(100, 1000, n), rng.uniform(100, 1000, n)
     pa = np.stack([ea, 0 * ea, 0 * ea, ea], -1)
@@ -71,7 +71,7 @@ def test_signed_delta_phi_orders_jets_in_rapidity(rng):
 
 
 def test_gmu_scheme_and_running_alpha_s():
-    # physics notes 3.1: 1/alpha_Gmu = 132.18 for m_W = 80.379 (132.10 for 80.369); s_W^2 = 0.2230
+    # docs/notes/physics.md §3.1: 1/alpha_Gmu = 132.18 for m_W = 80.379 (132.10 for 80.369); s_W^2 = 0.2230
     assert 1 / SMInputs(mW=80.379).alpha == pytest.approx(132.18, abs=0.01)
     assert 1 / SM.alpha == pytest.approx(132.10, abs=0.01)
     assert SMInputs(mW=80.379).sw2 == pytest.approx(0.2230, abs=1e-4)

@@ -1,4 +1,4 @@
-"""Tests of theory.pdf: the native LHAPDF6 grid reader (docs notes pdfs.md §1-§9).
+"""Tests of theory.pdf: the native LHAPDF6 grid reader (docs/notes/pdfs.md §1-§9).
 
 Most physics checks use the default grid shipped by pythia8mc (NNPDF31_lo_as_0118);
 interpolation accuracy, alpha_s ipol and bad-input handling use small synthetic
@@ -97,7 +97,7 @@ def test_default_set_found_with_derived_metadata(nnpdf):
 
 
 def test_grid_has_the_documented_negative_entries(raw):
-    # pdfs.md §8: 12,075 of 82,500 entries are < 0, the reason ForcePositive 2 is the default.
+    # docs/notes/pdfs.md §8: 12,075 of 82,500 entries are < 0, the reason ForcePositive 2 is the default.
     neg = sum(int((sg.xf < 0).sum()) for sg in raw._data.subgrids)
     assert neg == 12075
     assert raw.xfxQ(1, 1e-9, 1.65) < -100  # d at the grid corner, raw
@@ -132,7 +132,7 @@ def test_path_and_lhapdf_data_path_discovery(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("Q", [1.65, 10.0, 100.0, 1000.0])
 def test_sum_rules(raw, Q):
-    # Momentum and valence sum rules, integrated in log x on 4001 points from 1e-9 to 1 (pdfs.md §9),
+    # Momentum and valence sum rules, integrated in log x on 4001 points from 1e-9 to 1 (docs/notes/pdfs.md §9),
     # raw grid (no clamp, which would bias d - dbar at x < 1e-8). Measured: momentum 1.0015,
     # u_v 1.991-1.994, d_v 0.992-0.993, s_v -0.0009..-0.0006. NNPDF imposes the rules on the fitted
     # functions; the tabulated LO grid reproduces them to a few per mille, hence 1 % (0.005 for s_v).
@@ -150,7 +150,7 @@ def test_sum_rules(raw, Q):
 
 
 def test_knot_values_reproduced_exactly(raw):
-    # Hermite interpolation returns the knot value itself at t = 0 and t = 1 (pdfs.md §3.6);
+    # Hermite interpolation returns the knot value itself at t = 0 and t = 1 (docs/notes/pdfs.md §3.6);
     # only floating-point rounding of the basis polynomials can enter, hence rtol 1e-14.
     for sg in raw._data.subgrids:
         nx, nq = sg.xs.size, sg.q2s.size
@@ -165,7 +165,7 @@ def test_knot_values_reproduced_exactly(raw):
 
 def test_seam_continuity_and_upper_subgrid(raw):
     # The two subgrids repeat the Q = 4.92 GeV knot: values must be continuous across it
-    # (derivatives may jump), and Q exactly on the seam uses the upper subgrid (pdfs.md §2).
+    # (derivatives may jump), and Q exactly on the seam uses the upper subgrid (docs/notes/pdfs.md §2).
     x = np.geomspace(1e-7, 0.8, 50)
     at = raw.xfxQ_all(x, 4.92)
     below = raw.xfxQ_all(x, 4.92 * (1 - 1e-9))
@@ -184,7 +184,7 @@ def test_seam_continuity_and_upper_subgrid(raw):
 
 def test_seam_knot_uses_upper_subgrid(tmp_path):
     # With different values in the two copies of the seam knot, Q exactly on it must give the
-    # upper subgrid's value and just below it the lower one's (pdfs.md §2: upper subgrid on a boundary).
+    # upper subgrid's value and just below it the lower one's (docs/notes/pdfs.md §2: upper subgrid on a boundary).
     path = write_grid(tmp_path / "Seam_0000.dat", [(XS, QS_LO), (XS, QS_HI, lambda x, Q, p: 2 * smooth_xf(x, Q, p))])
     pdf = load_pdf(path, force_positive=0)
     x = XS[10]
@@ -210,7 +210,7 @@ def test_interpolation_accuracy_between_knots(toy):
 
 
 def test_smooth_between_knots_c1(raw):
-    # Inside a subgrid the interpolant is C1 (pdfs.md §3.6): at an x knot the one-sided slopes in
+    # Inside a subgrid the interpolant is C1 (docs/notes/pdfs.md §3.6): at an x knot the one-sided slopes in
     # log x agree up to the O(h) finite-difference truncation of the step; second differences on a fine
     # grid stay bounded (no jumps or wiggles). Step h = 1e-6 in log x; a kink of size delta in the slope
     # would give a second difference ~ delta*h, far above the 1e-9 relative threshold used.
@@ -240,7 +240,7 @@ def _lin_extrap(t, y0, y1):
 
 def test_extrapolation_low_x(raw):
     # x < xmin at in-range Q: linear in log x from the first two x knots, in log(xf) where both
-    # values exceed 1e-3 (gluon), in xf otherwise (d, negative at the grid corner) (pdfs.md §4).
+    # values exceed 1e-3 (gluon), in xf otherwise (d, negative at the grid corner) (docs/notes/pdfs.md §4).
     x0, x1 = raw._xk[0], raw._xk[1]
     x = 1e-11
     t = (np.log(x) - np.log(x0)) / (np.log(x1) - np.log(x0))
@@ -268,7 +268,7 @@ def test_extrapolation_high_q_and_both(raw):
 
 def test_extrapolation_low_q_anomalous_dimension(raw):
     # Q2 < Q2min: xf = f0 (Q2/Q2min)^(anom Q2/Q2min + 1 - Q2/Q2min), anom = max(-2.5, dlog f/dlog Q2 est.)
-    # with f1 at 1.01 Q2min (pdfs.md §4); continuous at Q2min and -> 0 as Q -> 0.
+    # with f1 at 1.01 Q2min (docs/notes/pdfs.md §4); continuous at Q2min and -> 0 as Q -> 0.
     q2min = raw._q2k[0]
     for x, pid in ((1e-3, 21), (0.3, 2), (1e-5, 1)):
         f0, f1 = raw.xfxQ2(pid, x, q2min), raw.xfxQ2(pid, x, 1.01 * q2min)
@@ -291,7 +291,7 @@ def test_extrapolation_low_q_and_low_x(raw):
 
 
 def test_clamp_applied_after_extrapolation():
-    # ForcePositive acts on extrapolated values too (pdfs.md §5): d at x < xmin, Q = Qmin is
+    # ForcePositive acts on extrapolated values too (docs/notes/pdfs.md §5): d at x < xmin, Q = Qmin is
     # extrapolated linearly to a large negative value; 1 clamps it to 0, 2 to 1e-10.
     raw = load_pdf(force_positive=0).xfxQ(1, 1e-11, 1.65)
     assert raw < -100
@@ -312,7 +312,7 @@ def test_nearest_and_error_extrapolators():
 
 
 def test_large_x_beyond_xmax_and_unphysical_input(tmp_path, nnpdf):
-    # x > xmax is a range error for continuation (pdfs.md §4); x <= 0, x > 1, Q <= 0 are unphysical.
+    # x > xmax is a range error for continuation (docs/notes/pdfs.md §4); x <= 0, x > 1, Q <= 0 are unphysical.
     assert nnpdf.xfxQ(21, 1.0, 10.0) == 1e-10  # x = xmax = 1 is inside (xf = 0, clamped)
     for x, Q in ((0.0, 10.0), (-0.1, 10.0), (1.5, 10.0), (0.1, 0.0), (0.1, -3.0), (np.nan, 10.0)):
         with pytest.raises(InvalidParameterError):
@@ -327,7 +327,7 @@ def test_large_x_beyond_xmax_and_unphysical_input(tmp_path, nnpdf):
 
 
 def test_pid_rules_and_shapes(nnpdf):
-    # Unknown PIDs give 0, 0 aliases the gluon (pdfs.md §5); inputs broadcast; scalars give floats.
+    # Unknown PIDs give 0, 0 aliases the gluon (docs/notes/pdfs.md §5); inputs broadcast; scalars give floats.
     assert nnpdf.xfxQ(6, 0.1, 100.0) == 0.0 and nnpdf.xfxQ(22, 0.1, 100.0) == 0.0
     assert nnpdf.xfxQ(0, 0.1, 100.0) == nnpdf.xfxQ(21, 0.1, 100.0)
     assert isinstance(nnpdf.xfxQ(21, 0.1, 100.0), float)
@@ -360,7 +360,7 @@ def test_alpha_s_from_running(nnpdf):
 
 
 def test_alpha_s_ipol(tmp_path):
-    # AlphaS_Qs/AlphaS_Vals in the .info take precedence (pdfs.md §6). Knots from LO running with a
+    # AlphaS_Qs/AlphaS_Vals in the .info take precedence (docs/notes/pdfs.md §6). Knots from LO running with a
     # repeated 4.92 knot: exact at knots, ~1e-5 between knots (smooth function, 12 knots per decade);
     # power law below the first knot, constant above the last.
     qs = np.r_[np.geomspace(1.0, 4.92, 8), np.geomspace(4.92, 1e4, 40)]

@@ -1,4 +1,4 @@
-"""Tests of the analytic PDF family a0 x^a1 (1-x)^a2 exp(a3 x + a4 x^2) and its grid fit (pdfs.md §10)."""
+"""Tests of the analytic PDF family a0 x^a1 (1-x)^a2 exp(a3 x + a4 x^2) and its grid fit (docs/notes/pdfs.md §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cross-check of theory.pdf against Pythia 8's own LHAGrid1 reader on the same grid file (pdfs.md §7).
+"""Cross-check of theory.pdf against Pythia 8's own LHAGrid1 reader on the same grid file (docs/notes/pdfs.md §7).
 
 What Pythia 8.317 does differently (so the comparison is restricted to where both should agree):
 - its interpolation is a cubic in ln x and ln Q2 built from neighbouring knots, not LHAPDF's Hermite
@@ -12,7 +12,7 @@ What Pythia 8.317 does differently (so the comparison is restricted to where bot
   LHAPDF's plain average of left and right differences is least accurate there and the two readers
   differ by up to 1.5e-3 for the gluon (measured), so 0.05 < x < 0.12 is left out.
 Hence: points inside the grid, away from the seam, x in [1e-5, 0.3] without (0.05, 0.12), Q in
-[10, 3000] GeV, light flavours and the gluon, relative 1e-3 where xf > 1e-3 (pdfs.md §7). The measured
+[10, 3000] GeV, light flavours and the gluon, relative 1e-3 where xf > 1e-3 (docs/notes/pdfs.md §7). The measured
 median deviation there is ~1e-5 and the maximum ~6e-4.
 """
 

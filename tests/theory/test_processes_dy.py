@@ -1,6 +1,6 @@
 """Drell-Yan q qbar -> e- e+ (theory/processes/drell_yan.py) against textbook partonic formulas.
 
-References are computed here independently: the A0/A1 form of physics notes 3.1 with the
+References are computed here independently: the A0/A1 form of docs/notes/physics.md §3.1 with the
 colour factor N_c -> 1/3 (average over the quark colours), and a hand-written helicity formula
 for the contact operators. Gauss-Legendre in cos(theta) is exact for these degree-2 polynomials,
 so the tolerances are rounding-level.

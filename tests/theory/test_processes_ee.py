@@ -1,7 +1,7 @@
 """e+ e- -> mu+ mu- (theory/processes/ee_mumu.py) against textbook Born formulas.
 
 The reference numbers are computed here, independently of the process module, from the
-A0/A1 form of physics notes section 3.1 (massless fermions, Breit-Wigner Z), in the same
+A0/A1 form of docs/notes/physics.md §3.1 (massless fermions, Breit-Wigner Z), in the same
 G_mu scheme as the process. Angular integrals use Gauss-Legendre quadrature, which is exact
 for the polynomials in cos(theta) of a 2 -> 2 s-channel Born process (degree <= 2).
 """
@@ -63,7 +63,7 @@ def test_pure_photon_cross_section_is_exact(ee):
     sigma = integrate(ee, sqrt_s, SM0, channel_without_z(ee.channels[0]))
     expected = 4 * math.pi * SM.alpha**2 / (3 * sqrt_s**2) * PB_PER_GEV2
     assert sigma == pytest.approx(expected, rel=1e-12)
-    # physics notes: 933.5 pb with alpha_Gmu = 1/132.18 (m_W = 80.379); here m_W = 80.369 -> 1/132.10
+    # docs/notes/physics.md: 933.5 pb with alpha_Gmu = 1/132.18 (m_W = 80.379); here m_W = 80.369 -> 1/132.10
     assert sigma == pytest.approx(933.5 * (132.18 * SM.alpha) ** 2, rel=1e-3)
 
 

@@ -10,7 +10,7 @@ Grids: ``LHAPDF_DATA_PATH`` first, then the grids installed by the pythia8mc whe
 ``theory/pdf/metadata.json`` (derived, not LHAPDF ``.info`` files).
 
 Evaluation follows LHAPDF 6.2.3: log-bicubic interpolation, ``continuation``
-extrapolation, ForcePositive clamp (see docs notes pdfs.md §2-§6). The default
+extrapolation, ForcePositive clamp (see docs/notes/pdfs.md §2-§6). The default
 NNPDF LO sets use ForcePositive 2 because the grids contain negative entries.
 
 References:

@@ -1,4 +1,4 @@
-"""alpha_s for a PDF set: LHAPDF ``ipol`` interpolation, or running from alpha_s(MZ) (pdfs.md §6).
+"""alpha_s for a PDF set: LHAPDF ``ipol`` interpolation, or running from alpha_s(MZ) (docs/notes/pdfs.md §6).
 
 References:
     LHAPDF6 (AlphaS_Ipol): A. Buckley et al., arXiv:1412.7420.

@@ -1,4 +1,4 @@
-"""The toy analytic PDF family x f(x, Q0) = a0 x^a1 (1-x)^a2 exp(a3 x + a4 x^2) (pdfs.md §10).
+"""The toy analytic PDF family x f(x, Q0) = a0 x^a1 (1-x)^a2 exp(a3 x + a4 x^2) (docs/notes/pdfs.md §10).
 
 The SymPy expression is the source of truth; the numpy function is its lambdify.
 For a3 = a4 = 0 the number and momentum integrals are Beta functions:
@@ -144,7 +144,7 @@ def fit_analytic(
     rel_tol: float = 0.02,
     p0: tuple[float, ...] | None = None,
 ) -> AnalyticFit:
-    """Fit a0 x^a1 (1-x)^a2 exp(a3 x + a4 x^2) to x f of a grid PDF at scale Q (pdfs.md §10).
+    """Fit a0 x^a1 (1-x)^a2 exp(a3 x + a4 x^2) to x f of a grid PDF at scale Q (docs/notes/pdfs.md §10).
 
     Args:
         pdf: a GridPDF (anything with ``xfxQ(pid, x, Q)``).

@@ -1,4 +1,4 @@
-"""``GridPDF``: one member of an LHAPDF6 grid set, evaluated with LHAPDF's rules (pdfs.md §2-§6)."""
+"""``GridPDF``: one member of an LHAPDF6 grid set, evaluated with LHAPDF's rules (docs/notes/pdfs.md §2-§6)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Vectorised LHAPDF ``logcubic`` interpolation and ``continuation`` extrapolation.
 
 Follows LHAPDF 6.2.3 ``LogBicubicInterpolator`` and ``ContinuationExtrapolator``
-(pdfs.md §3-§4) point for point, on arrays: the knot search is ``np.searchsorted``
+(docs/notes/pdfs.md §3-§4) point for point, on arrays: the knot search is ``np.searchsorted``
 and all points in one subgrid are done in one pass of gathers.
 
 Values can be one flavour (tables of shape (nx, nq), results (N,)) or several at
@@ -47,7 +47,7 @@ def _interp_subgrid(sg: Subgrid, col: int | None, x: np.ndarray, q2: np.ndarray)
     base = ix * nq
     ext = (slice(None),) + (None,) * (tab.ndim - 2)  # broadcast per-point weights over flavours
 
-    if nq < 4:  # bilinear fallback in (log x, log Q2), pdfs.md §3.5
+    if nq < 4:  # bilinear fallback in (log x, log Q2), docs/notes/pdfs.md §3.5
         wx = tx[ext]
 
         def lin_x(r):
@@ -99,7 +99,7 @@ def interpolate(subgrids: tuple[Subgrid, ...], starts: np.ndarray, col: int | No
                 q2: np.ndarray) -> np.ndarray:
     """Interpolate points known to lie inside the grid, choosing the subgrid by Q2.
 
-    A Q2 exactly on a seam uses the upper subgrid (pdfs.md §2).
+    A Q2 exactly on a seam uses the upper subgrid (docs/notes/pdfs.md §2).
     """
     if len(subgrids) == 1:
         return _interp_subgrid(subgrids[0], col, x, q2)
@@ -128,7 +128,7 @@ def _lin_extrap(t, y0, y1):
 
 def extrapolate_continuation(ipol, x: np.ndarray, q2: np.ndarray, xk: np.ndarray, q2k: np.ndarray,
                              ncols: int | None) -> np.ndarray:
-    """Continuation extrapolation (pdfs.md §4) for points outside the grid with x <= xmax.
+    """Continuation extrapolation (docs/notes/pdfs.md §4) for points outside the grid with x <= xmax.
 
     ``ipol(x, q2)`` interpolates in-grid points; xk and q2k are the global knots
     (all subgrids). ``ncols`` is None for one flavour, else the number of flavours.

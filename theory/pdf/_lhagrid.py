@@ -1,4 +1,4 @@
-"""Reading LHAPDF6 ``lhagrid1`` member files and ``.info`` files (pdfs.md §1-§2).
+"""Reading LHAPDF6 ``lhagrid1`` member files and ``.info`` files (docs/notes/pdfs.md §1-§2).
 
 A member file is a YAML header, a line ``---``, then subgrid blocks, each ending
 with ``---``. A block holds the x knots, the Q knots (in GeV, squared here), the
@@ -33,7 +33,7 @@ class Subgrid:
     logxs: np.ndarray
     logq2s: np.ndarray
     xf: np.ndarray  # (nx, nq, nflav): x f(x, Q)
-    dxf: np.ndarray  # (nx, nq, nflav): d(xf)/d(log x) finite differences (pdfs.md §3)
+    dxf: np.ndarray  # (nx, nq, nflav): d(xf)/d(log x) finite differences (docs/notes/pdfs.md §3)
     vd: np.ndarray  # (nx*nq, 2, nflav): [xf, dxf] stacked, row ix*nq + iq, for one gather per knot
     vd_by_flav: tuple[np.ndarray, ...]  # nflav contiguous (nx*nq, 2) tables for single-flavour calls
 
@@ -154,7 +154,7 @@ def _floats(line: str, lineno: int, path: Path, what: str) -> np.ndarray:
 
 
 def _ddlogx(xf: np.ndarray, logxs: np.ndarray) -> np.ndarray:
-    """d(xf)/d(log x) at every knot: central average, one-sided at the ends (pdfs.md §3)."""
+    """d(xf)/d(log x) at every knot: central average, one-sided at the ends (docs/notes/pdfs.md §3)."""
     dl = np.diff(logxs)[:, None, None]
     d = np.diff(xf, axis=0) / dl  # (nx-1, nq, nf) forward differences
     out = np.empty_like(xf)

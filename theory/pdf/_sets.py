@@ -1,4 +1,4 @@
-"""Finding PDF sets on disk and loading members (pdfs.md §1, §8).
+"""Finding PDF sets on disk and loading members (docs/notes/pdfs.md §1, §8).
 
 Search order: every directory on ``LHAPDF_DATA_PATH`` (standard LHAPDF layout
 ``<Set>/<Set>_NNNN.dat`` + ``<Set>/<Set>.info``), then the grids installed by the
@@ -124,7 +124,7 @@ def load_pdf(
         name_or_path: an LHAPDF set name (searched as in :func:`data_paths`), or the path of an
             ``lhagrid1`` member file (its ``.info`` is read if it sits next to it, LHAPDF-style).
         member: member number (0 = central); ignored for a path.
-        force_positive: 0, 1 or 2 to override the set's ForcePositive (pdfs.md §5).
+        force_positive: 0, 1 or 2 to override the set's ForcePositive (docs/notes/pdfs.md §5).
         extrapolator: 'continuation', 'nearest' or 'error' to override the set's Extrapolator.
 
     Returns:

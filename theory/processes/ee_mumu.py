@@ -43,7 +43,7 @@ switch the Z off by passing a channel with ``gz2 = 0``.
 
 References: Eichten, Lane, Peskin, Phys. Rev. Lett. 50 (1983) 811 (contact terms);
 Grzadkowski, Iskrzynski, Misiak, Rosiek, arXiv:1008.4884 (Warsaw basis);
-physics notes section 3.1 (A0/A1 textbook form used in the tests).
+docs/notes/physics.md §3.1 (A0/A1 textbook form used in the tests).
 """
 
 from __future__ import annotations

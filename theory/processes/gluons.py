@@ -3,7 +3,7 @@
 For n gluons (all momenta outgoing) every non-vanishing tree helicity amplitude with n = 4, 5 is
 MHV or anti-MHV, with colour-ordered moduli |A_n(sigma)|^2 = s_ij^4 / |s_s1s2 s_s2s3 ... s_sns1|.
 Summed over helicities and colours (Tr(T^a T^b) = delta^ab, g = g_s), leading colour is exact
-for n <= 5 (physics notes section 2):
+for n <= 5 (docs/notes/physics.md §2):
 
     sum|M_n|^2 = g^(2n-4) N^(n-2) (N^2 - 1) h_n [sum_{i<j} s_ij^4] sum_{sigma in S_n/Z_n} 1/|ring(sigma)|,
 
