@@ -1,9 +1,16 @@
 """Statistics: pyhf likelihoods with Wilson-coefficient yields, limits, scans, Fisher information.
 
-From per-monomial templates (:func:`histogram_templates`) to a pyhf model (:func:`build_likelihood`)
-whose yields are SM + Σ c_i·int_i + Σ c_i c_j·quad_ij exactly, through our own ``eftpoly`` modifier;
-two-sided profile-likelihood intervals (:func:`profile_scan`), CLs limits for rates, Fisher
-information and expected widths; publication as a standard background-only workspace + patchset.
+From per-monomial templates (:func:`histogram_templates`, one per channel) to a pyhf model
+(:func:`build_likelihood`, one or several :class:`Channel`) whose yields are
+SM + Σ c_i·int_i + Σ c_i c_j·quad_ij exactly, through our own ``eftpoly`` modifier; two-sided
+profile-likelihood intervals (:func:`profile_scan`), CLs limits for rates, Fisher information and
+expected widths; publication as a standard background-only workspace + patchset.
+
+Modules, one job each: ``templates`` (histograms per monomial), ``systematics``, ``positivity``
+(the yield must stay positive inside the bounds), ``workspace`` (the JSON, several channels),
+``likelihood`` (the pyhf model), ``inference`` (fits, scans, intervals, limits, coverage),
+``fisher``, ``binning``, ``publish``, ``plots`` (import it directly; it needs matplotlib) and
+the private ``_backend`` (pyhf's global backend, thread-safe). Fits may run in several threads.
 """
 
 from physinf.stats.binning import fisher_optimal_edges, quantile_edges
@@ -30,25 +37,17 @@ from physinf.stats.inference import (
     profile_scan_2d,
     threshold,
 )
-from physinf.stats.model import (
-    Background,
-    Likelihood,
-    ShapeSystematic,
-    Systematics,
-    build_likelihood,
-    build_workspace,
-    load_likelihood,
-    relative_variation,
-    scale_systematic,
-    validate_workspace,
-)
+from physinf.stats.likelihood import Likelihood, build_likelihood, load_likelihood
 from physinf.stats.modifier import eft_modifier_set
 from physinf.stats.publish import ExportedFiles, export_patchset, verify_export
+from physinf.stats.systematics import ShapeSystematic, Systematics, relative_variation, scale_systematic
 from physinf.stats.templates import Templates, histogram_templates, templates_from_sample
+from physinf.stats.workspace import Background, Channel, build_workspace, validate_workspace
 
 __all__ = [
     "Background",
     "CLsLimit",
+    "Channel",
     "CoverageResult",
     "ExportedFiles",
     "FitError",
@@ -83,9 +82,9 @@ __all__ = [
     "rate_fisher_information",
     "relative_variation",
     "scale_systematic",
+    "score_fisher_information",
     "templates_from_sample",
     "threshold",
-    "score_fisher_information",
     "unbinned_fisher_information",
     "validate_workspace",
     "verify_export",

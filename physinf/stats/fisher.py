@@ -24,12 +24,14 @@ import numpy as np
 from scipy.stats import chi2
 
 from physinf.stats.errors import InvalidModelError
-from physinf.stats.templates import PB_PER_FB, Templates
+from physinf.stats.templates import Templates
+from theory.units import PB_PER_FB
 
 __all__ = [
     "binned_fisher_information",
     "rate_fisher_information",
     "unbinned_fisher_information",
+    "score_fisher_information",
     "expected_width",
 ]
 
@@ -57,7 +59,8 @@ def rate_fisher_information(
         templates.coefficients,
         templates.yields.sum(axis=1, keepdims=True),
         templates.sumw2.sum(axis=2, keepdims=True),
-        templates.luminosity,
+        templates.luminosity_fb,
+        templates.channel,
     )
     bkg = None if background is None else np.atleast_1d(np.sum(background))
     return binned_fisher_information(merged, theta, bkg)
@@ -67,7 +70,7 @@ def unbinned_fisher_information(
     weight_components: np.ndarray,
     powers: np.ndarray,
     theta: Sequence[float],
-    luminosity: float,
+    luminosity_fb: float,
     background_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Truth-level Fisher information, I_ij = L Σ_n ∂_iσ_n ∂_jσ_n / (σ_n + b_n); L in fb⁻¹, weights in pb."""
@@ -76,7 +79,7 @@ def unbinned_fisher_information(
 
     try:
         return truth_fisher_information(powers, weight_components, np.atleast_1d(np.asarray(theta, dtype=float)),
-                                        luminosity * PB_PER_FB, background_weights)
+                                        luminosity_fb * PB_PER_FB, background_weights)
     except InvalidParameterError as err:
         raise InvalidModelError(str(err)) from err
 
@@ -85,7 +88,7 @@ def score_fisher_information(
     weights: np.ndarray,
     score: np.ndarray,
     d_log_sigma: Sequence[float],
-    luminosity: float,
+    luminosity_fb: float,
     background_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unbinned Fisher information of an observable whose exact per-event score is known.
@@ -102,7 +105,7 @@ def score_fisher_information(
     if np.any(denom <= 0):
         raise InvalidModelError("event weights (plus background) must be positive for the Fisher information")
     ws = w[:, None] * s
-    return luminosity * PB_PER_FB * np.einsum("ni,nj->ij", ws / denom[:, None], ws)
+    return luminosity_fb * PB_PER_FB * np.einsum("ni,nj->ij", ws / denom[:, None], ws)
 
 
 def expected_width(information: np.ndarray, index: int = 0, level: float = 0.95, profiled: bool = True) -> float:

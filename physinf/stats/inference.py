@@ -6,8 +6,9 @@ possibly two minima) we scan t(c) = −2 ln λ(c) = 2NLL(c, ν̂̂) − 2NLL(ĉ,
 intervals off the scan at the χ²₁ quantile (1 and 3.84 for 68% / 95% CL in one parameter; 2.30 and
 5.99 for 2D contours). Intervals can be disjoint and are reported as lists of segments.
 
-Every function runs pyhf on the numpy backend with a scipy (SLSQP) optimizer and restores the
-previous global backend on return.
+Every function runs pyhf on the numpy backend with a scipy (SLSQP) optimizer that it passes to
+pyhf explicitly; pyhf's global backend is switched only when it is not numpy already, and is the
+same on return (:mod:`physinf.stats._backend`). Fits from several threads at once are safe.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import numpy as np
 import pyhf
 from scipy.stats import chi2
 
+from physinf.stats._backend import global_optimizer, minimize, minuit_optimizer, numpy_backend, scipy_optimizer
 from physinf.stats.errors import FitError, InvalidModelError
-from physinf.stats.model import Likelihood, _check_names, _numpy
+from physinf.stats.likelihood import Likelihood
+from physinf.stats.templates import check_coefficient_names
 
 __all__ = [
     "FitResult",
@@ -38,18 +41,11 @@ __all__ = [
     "coverage",
 ]
 
-_TOLERANCE = 1e-12
-
-
 def threshold(level: float, dof: int = 1) -> float:
     """Δ(−2 ln L) at confidence ``level`` for ``dof`` parameters (χ² quantile)."""
     if not 0 < level < 1:
         raise InvalidModelError(f"confidence level must be in (0, 1), got {level}")
     return float(chi2.ppf(level, dof))
-
-
-def _optimizer() -> object:
-    return pyhf.optimize.scipy_optimizer(tolerance=_TOLERANCE)
 
 
 @dataclass(frozen=True)
@@ -113,16 +109,14 @@ def _data(lh: Likelihood, data: np.ndarray | None) -> np.ndarray:
 def _minimise(
     lh: Likelihood, data: np.ndarray, starts: Sequence[np.ndarray], fixed_mask: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    cfg = lh.model.config
-    bounds = cfg.suggested_bounds()
+    bounds = lh.model.config.suggested_bounds()
     fixed = [bool(f) for f in fixed_mask]
+    optimizer = scipy_optimizer()
     best: tuple[np.ndarray, float] | None = None
     last_err: Exception | None = None
     for init in starts:
         try:
-            pars, val = pyhf.infer.mle.fit(
-                data, lh.model, init_pars=list(map(float, init)), par_bounds=bounds, fixed_params=fixed, return_fitted_val=True
-            )
+            pars, val = minimize(lh.model, data, init, bounds, fixed, optimizer, return_fitted_val=True)
         except pyhf.exceptions.FailedMinimization as err:
             last_err = err
             continue
@@ -159,23 +153,19 @@ def fit(
     """
     data = _data(lh, data)
     fixed = dict(fixed or {})
-    _check_names(fixed, lh.coefficients)
+    check_coefficient_names(fixed, lh.coefficients)
     cfg = lh.model.config
     base = lh.pars(fixed)
     mask = np.array(cfg.suggested_fixed(), dtype=bool)
     for c in fixed:
         mask[cfg.par_slice(c)] = True
     free = [c for c in lh.coefficients if c not in fixed]
-    with _numpy(_optimizer()):
+    with numpy_backend():
         pars, val = _minimise(lh, data, _coefficient_starts(lh, base, free), mask)
-    errors = None
-    if uncertainties:
-        with _numpy(pyhf.optimize.minuit_optimizer(tolerance=1e-6)):
-            res = pyhf.infer.mle.fit(
-                data, lh.model, init_pars=pars.tolist(), par_bounds=cfg.suggested_bounds(), fixed_params=mask.tolist(),
-                return_uncertainties=True,
-            )
-        errors = {c: float(res[cfg.par_slice(c), 1][0]) for c in free}
+        errors = None
+        if uncertainties:
+            res = minimize(lh.model, data, pars, cfg.suggested_bounds(), mask.tolist(), minuit_optimizer(), return_uncertainties=True)
+            errors = {c: float(res[cfg.par_slice(c), 1][0]) for c in free}
     best = {c: float(pars[cfg.par_slice(c)][0]) for c in lh.coefficients}
     return FitResult(best, pars, val, errors)
 
@@ -217,15 +207,15 @@ def profile_scan(
     Nuisance parameters are always profiled. The reference minimum is the lower of the global fit
     and the scan's own minimum.
     """
-    _check_names({name: 0.0, **dict(fixed or {})}, lh.coefficients)
+    check_coefficient_names([name, *dict(fixed or {})], lh.coefficients)
     values = np.asarray(values, dtype=float)
     lo, hi = lh.bounds[name]
     if values.ndim != 1 or values.size < 2 or values.min() < lo or values.max() > hi:
         raise InvalidModelError(f"scan values for {name!r} must be a 1D grid inside the bounds {lh.bounds[name]}")
     data = _data(lh, data)
     others = {} if profile else {c: v for c, v in dict(fixed or {}).items() if c != name}
-    best = fit(lh, data, fixed=None if profile else others)
-    with _numpy(_optimizer()):
+    with numpy_backend():
+        best = fit(lh, data, fixed=None if profile else others)
         nll = _scan_points(lh, data, [{name: float(v)} for v in values], profile, others)
     ref = min(best.twice_nll, float(nll.min()))
     return Scan1D(name, values, nll - ref, best, profile)
@@ -240,15 +230,15 @@ def profile_scan_2d(
     profile: bool = True,
 ) -> Scan2D:
     """Δ(−2 ln L) on a grid of two coefficients (others profiled or fixed at 0). Contours at 2.30 / 5.99."""
-    _check_names(dict.fromkeys(names, 0.0), lh.coefficients)
+    check_coefficient_names(names, lh.coefficients)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     data = _data(lh, data)
-    best = fit(lh, data, fixed=None if profile else {c: 0.0 for c in lh.coefficients if c not in names})
     points = []
     for j, yv in enumerate(y):  # snake order keeps neighbouring points adjacent for the continuation start
         xs = x if j % 2 == 0 else x[::-1]
         points += [{names[0]: float(xv), names[1]: float(yv)} for xv in xs]
-    with _numpy(_optimizer()):
+    with numpy_backend():
+        best = fit(lh, data, fixed=None if profile else {c: 0.0 for c in lh.coefficients if c not in names})
         nll = _scan_points(lh, data, points, profile, {})
     grid = nll.reshape(len(y), len(x))
     grid[1::2] = grid[1::2, ::-1]
@@ -303,7 +293,7 @@ def cls_upper_limit(model: pyhf.Model, data: np.ndarray, level: float = 0.05) ->
             f"CLs upper limits need a positive-rate POI with lower bound 0; {model.config.poi_name!r} has bounds {(lo, hi)}. "
             "For Wilson coefficients use profile_scan intervals."
         )
-    with _numpy(_optimizer()):
+    with global_optimizer(scipy_optimizer()):  # pyhf's upper_limit takes no optimizer argument
         obs, exp = pyhf.infer.intervals.upper_limits.upper_limit(np.asarray(data, dtype=float), model, scan=None, level=level)
     return CLsLimit(float(obs), np.asarray(exp, dtype=float).ravel(), 1 - level)
 
@@ -332,19 +322,19 @@ def coverage(
     global and one conditional fit. Main bins are Poisson-fluctuated around the expectation at
     ``truth``; auxiliary data stay nominal (conditional toys), exact for models without constraints.
     """
-    _check_names(truth, lh.coefficients)
+    check_coefficient_names([name, *truth], lh.coefficients)
     rng = np.random.default_rng(seed)
     expected = lh.expected_yields(truth)
     aux = np.asarray(lh.model.config.auxdata, dtype=float)
     t = threshold(level)
     others = {c: v for c, v in truth.items() if c != name}
     hits = 0
-    for _ in range(n_toys):
-        toy = np.concatenate([rng.poisson(expected).astype(float), aux])
-        best = fit(lh, toy)
-        with _numpy(_optimizer()):
+    with numpy_backend():
+        for _ in range(n_toys):
+            toy = np.concatenate([rng.poisson(expected).astype(float), aux])
+            best = fit(lh, toy)
             nll = _scan_points(lh, toy, [{name: float(truth.get(name, 0.0))}], True, others)
-        hits += bool(nll[0] - min(best.twice_nll, nll[0]) <= t)
+            hits += bool(nll[0] - min(best.twice_nll, nll[0]) <= t)
     frac = hits / n_toys
     return CoverageResult(level, frac, float(np.sqrt(frac * (1 - frac) / n_toys)), n_toys)
 

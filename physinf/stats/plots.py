@@ -1,4 +1,9 @@
-"""Figures: likelihood-scan curves of several observables on one plot, and 2D contours."""
+"""Figures: likelihood-scan curves of several observables on one plot, and 2D contours.
+
+The functions draw on the axes they are given, or on a new :class:`matplotlib.figure.Figure`
+(reach it as ``ax.figure``; save it with :func:`physinf._io.save_figure`). They never touch
+pyplot's global state: no backend choice, no current figure, nothing to close.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,16 @@ from physinf.stats.inference import Scan1D, Scan2D, threshold
 __all__ = ["plot_scans", "plot_contours"]
 
 
+def _new_axes(figsize: tuple[float, float]) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize).add_subplot()
+
+
 def plot_scans(scans: Mapping[str, Scan1D], ax: Any = None, levels: Sequence[float] = (0.68, 0.95), ymax: float = 6.0) -> Any:
     """Δ(−2 ln L) curves, one per label, with horizontal lines at the CL thresholds. Returns the axes."""
-    import matplotlib.pyplot as plt
-
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
+        ax = _new_axes((5, 4))
     for label, scan in scans.items():
         ax.plot(scan.values, scan.delta, label=label)
     for level in levels:
@@ -34,11 +43,9 @@ def plot_scans(scans: Mapping[str, Scan1D], ax: Any = None, levels: Sequence[flo
 
 
 def plot_contours(scans: Mapping[str, Scan2D], ax: Any = None, levels: Sequence[float] = (0.68, 0.95)) -> Any:
-    """2D confidence contours (Δ(−2 ln L) = 2.30, 5.99 for 68 %, 95 %) of one or several scans."""
-    import matplotlib.pyplot as plt
-
+    """2D confidence contours (Δ(−2 ln L) = 2.30, 5.99 for 68 %, 95 %) of one or several scans. Returns the axes."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4.5))
+        ax = _new_axes((5, 4.5))
     styles = ["-", "--", ":", "-."]
     for i, (label, scan) in enumerate(scans.items()):
         xx, yy = np.meshgrid(scan.x, scan.y)

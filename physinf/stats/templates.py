@@ -2,25 +2,57 @@
 
 The yield in bin b at coefficients θ is n_b(θ) = Σ_k f_k(θ) T_kb with f_k(θ) = Π_j θ_j^{p_kj}
 (``powers`` row k; row 0 the SM). Templates are in expected events: T_kb = L Σ_{n in b} w_nk,
-with w in pb and L in fb⁻¹ (1 fb⁻¹ = 1000 pb⁻¹). The MC variance at any θ is f(θ)ᵀ S_b f(θ)
-with S_klb = L² Σ_{n in b} w_nk w_nl, so errors stay right when components are correlated
-(they come from the same events).
+with w in pb and L in fb⁻¹ (1 fb⁻¹ = 1000 pb⁻¹, :data:`theory.units.PB_PER_FB`). The MC variance
+at any θ is f(θ)ᵀ S_b f(θ) with S_klb = L² Σ_{n in b} w_nk w_nl, so errors stay right when
+components are correlated (they come from the same events).
+
+Templates belong to one channel (a signal or control region, named by ``channel``); a
+likelihood combines channels that share the coefficients (:mod:`physinf.stats.workspace`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from physinf.stats.errors import InvalidModelError, UnknownCoefficientError
 from theory.morphing import monomial_gradients, monomial_values
+from theory.units import PB_PER_FB
 
-__all__ = ["Templates", "histogram_templates", "templates_from_sample", "component_label", "PB_PER_FB"]
+__all__ = [
+    "Templates",
+    "histogram_templates",
+    "templates_from_sample",
+    "component_label",
+    "check_coefficient_names",
+    "check_channel_name",
+    "DEFAULT_CHANNEL",
+]
 
-#: 1 fb⁻¹ = 1000 pb⁻¹: events = σ[pb] × L[fb⁻¹] × PB_PER_FB
-PB_PER_FB = 1000.0
+#: channel name of templates that do not say otherwise (the signal region)
+DEFAULT_CHANNEL = "SR"
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def check_coefficient_names(names: Iterable[str], known: Sequence[str], owner: str = "the model") -> None:
+    """Raise UnknownCoefficientError (with a "did you mean") for the first name not in ``known``."""
+    for name in names:
+        if name not in known:
+            from physinf.errors import did_you_mean
+
+            raise UnknownCoefficientError(
+                f"unknown coefficient {name!r}; {owner} has {list(known)}." + did_you_mean(name, list(known))
+            )
+
+
+def check_channel_name(name: object) -> str:
+    """A channel name: letters, digits, ``_``, ``.`` and ``-`` (it ends up in parameter names)."""
+    if not (isinstance(name, str) and _CHANNEL_NAME.fullmatch(name)):
+        raise InvalidModelError(f"a channel name must be a non-empty string of letters, digits, '_', '.' or '-', got {name!r}")
+    return name
 
 
 def component_label(powers_row: Sequence[int], names: Sequence[str]) -> str:
@@ -53,18 +85,20 @@ def _check_edges(edges: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Templates:
-    """Binned per-monomial yields (events) and their MC second moments."""
+    """Binned per-monomial yields (events) and their MC second moments, in one channel."""
 
     edges: np.ndarray  # (n_bins + 1,)
     powers: np.ndarray  # (n_comp, n_coef), row 0 SM
     coefficients: tuple[str, ...]
     yields: np.ndarray  # (n_comp, n_bins) expected events
     sumw2: np.ndarray  # (n_comp, n_comp, n_bins) events²
-    luminosity: float  # fb⁻¹
+    luminosity_fb: float  # fb⁻¹
+    channel: str = DEFAULT_CHANNEL
 
     def __post_init__(self) -> None:
         _check_powers(self.powers, self.coefficients)
         _check_edges(self.edges)
+        check_channel_name(self.channel)
         n_comp, n_bins = len(self.powers), len(self.edges) - 1
         if self.yields.shape != (n_comp, n_bins) or self.sumw2.shape != (n_comp, n_comp, n_bins):
             raise InvalidModelError(
@@ -84,15 +118,7 @@ class Templates:
     def theta_vector(self, theta: dict[str, float] | Sequence[float] | np.ndarray) -> np.ndarray:
         """θ as an array in coefficient order; a dict may omit coefficients (they are 0)."""
         if isinstance(theta, dict):
-            unknown = set(theta) - set(self.coefficients)
-            if unknown:
-                from physinf.errors import did_you_mean
-
-                name = sorted(unknown)[0]
-                raise UnknownCoefficientError(
-                    f"unknown coefficient {name!r}; the templates have {list(self.coefficients)}."
-                    + did_you_mean(name, list(self.coefficients))
-                )
+            check_coefficient_names(sorted(theta), self.coefficients, "the templates")
             return np.array([float(theta.get(c, 0.0)) for c in self.coefficients])
         arr = np.atleast_1d(np.asarray(theta, dtype=float))
         if arr.shape != (len(self.coefficients),):
@@ -119,7 +145,8 @@ def histogram_templates(
     powers: np.ndarray,
     coefficients: Sequence[str],
     edges: np.ndarray,
-    luminosity: float,
+    luminosity_fb: float,
+    channel: str = DEFAULT_CHANNEL,
 ) -> Templates:
     """Histogram each weight component of N events into per-monomial templates.
 
@@ -130,7 +157,8 @@ def histogram_templates(
         powers: (n_comp, n_coef) exponents, row 0 the SM.
         coefficients: the n_coef coefficient names.
         edges: bin edges.
-        luminosity: integrated luminosity in fb⁻¹.
+        luminosity_fb: integrated luminosity in fb⁻¹.
+        channel: the name of the channel (region) these templates describe.
     """
     coefficients = tuple(coefficients)
     powers = _check_powers(powers, coefficients)
@@ -143,9 +171,10 @@ def histogram_templates(
         )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))):
         raise InvalidModelError("observable or weights contain NaN/inf; remove or fix those events first")
-    if not (np.isfinite(luminosity) and luminosity > 0):
-        raise InvalidModelError(f"luminosity must be a positive number of fb^-1, got {luminosity}")
-    scale = luminosity * PB_PER_FB
+    if not (np.isfinite(luminosity_fb) and luminosity_fb > 0):
+        raise InvalidModelError(f"luminosity_fb must be a positive number of fb^-1, got {luminosity_fb}")
+    check_channel_name(channel)
+    scale = luminosity_fb * PB_PER_FB
     idx = np.searchsorted(edges, x, side="right") - 1
     idx[x == edges[-1]] = len(edges) - 2
     keep = (idx >= 0) & (idx < len(edges) - 1)
@@ -158,10 +187,12 @@ def histogram_templates(
         for m in range(k, n_comp):
             s = np.bincount(idx, weights=w[:, k] * w[:, m], minlength=n_bins) * scale**2
             sumw2[k, m] = sumw2[m, k] = s
-    return Templates(edges, powers, coefficients, yields, sumw2, float(luminosity))
+    return Templates(edges, powers, coefficients, yields, sumw2, float(luminosity_fb), channel)
 
 
-def templates_from_sample(sample: object, observable: str, edges: np.ndarray, luminosity: float) -> Templates:
+def templates_from_sample(
+    sample: object, observable: str, edges: np.ndarray, luminosity_fb: float, channel: str = DEFAULT_CHANNEL
+) -> Templates:
     """:func:`histogram_templates` for a ``physinf.simulate.EventSample``."""
     obs = getattr(sample, "observables", {})
     if observable not in obs:
@@ -171,5 +202,5 @@ def templates_from_sample(sample: object, observable: str, edges: np.ndarray, lu
             f"the sample has no observable {observable!r}; it has {sorted(obs)}." + did_you_mean(observable, sorted(obs))
         )
     return histogram_templates(
-        obs[observable], sample.weight_components, sample.powers, tuple(sample.coefficients), edges, luminosity
+        obs[observable], sample.weight_components, sample.powers, tuple(sample.coefficients), edges, luminosity_fb, channel
     )

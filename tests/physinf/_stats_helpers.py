@@ -33,6 +33,6 @@ def toy_events(n: int = 20000, seed: int = 1, two: bool = False) -> tuple[np.nda
     return x, w * 0.1 / n, powers, ("ca", "cb")
 
 
-def toy_templates(n_bins: int = 6, lumi: float = 300.0, two: bool = False):
-    x, w, p, names = toy_events(two=two)
-    return histogram_templates(x, w, p, names, np.linspace(-np.pi, np.pi, n_bins + 1), lumi)
+def toy_templates(n_bins: int = 6, lumi: float = 300.0, two: bool = False, channel: str = "SR", seed: int = 1):
+    x, w, p, names = toy_events(seed=seed, two=two)
+    return histogram_templates(x, w, p, names, np.linspace(-np.pi, np.pi, n_bins + 1), lumi, channel=channel)
