@@ -17,10 +17,7 @@ Systematics: 2% luminosity (normsys) and MC statistics (staterror).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from physinf._io import save_figure, write_json  # noqa: E402
 from physinf.stats import (  # noqa: E402
     Background,
     Systematics,
@@ -57,11 +55,11 @@ def _scan_width(lh, half_range: float, n_points: int) -> tuple[float, list, floa
     return iv.width, [list(s) for s in iv.segments], seconds
 
 
-def run(n_events: int, seed: int, lumi: float, n_bins: int, bkg_fraction: float, n_points: int, plots: Path | None) -> dict:
+def run(n_events: int, seed: int, luminosity_fb: float, n_bins: int, bkg_fraction: float, n_points: int, plots: Path | None) -> dict:
     from physinf.simulate import generate, marginal_score
 
     t0 = time.perf_counter()
-    sample = generate("wbf", n_events=n_events, seed=seed)
+    sample = generate("wbf", n_events, seed=seed)
     t_gen = time.perf_counter() - t0
     names = tuple(sample.coefficients)
     j = names.index(COEF)
@@ -69,12 +67,12 @@ def run(n_events: int, seed: int, lumi: float, n_bins: int, bkg_fraction: float,
     powers = np.asarray(sample.powers)
     theta0 = np.zeros(len(names))
     bkg_w = bkg_fraction * w[:, 0]
-    info_truth = unbinned_fisher_information(w, powers, theta0, lumi, background_weights=bkg_w)
+    info_truth = unbinned_fisher_information(w, powers, theta0, luminosity_fb, background_weights=bkg_w)
     width_truth = expected_width(info_truth[j : j + 1, j : j + 1])
     score = np.asarray(marginal_score(sample, theta0))[:, j]
     w0 = sample.weights(theta0)
     d_log_sigma = sample.weight_gradients(theta0)[:, j].sum() / w0.sum()
-    info_observable = float(score_fisher_information(w0, score, [d_log_sigma], lumi, background_weights=bkg_w)[0, 0])
+    info_observable = float(score_fisher_information(w0, score, [d_log_sigma], luminosity_fb, background_weights=bkg_w)[0, 0])
     dphi = np.asarray(sample.observables["delta_phi_jj"])
     observables = {
         "rate only": (dphi, np.array([-np.pi, np.pi])),
@@ -86,7 +84,7 @@ def run(n_events: int, seed: int, lumi: float, n_bins: int, bkg_fraction: float,
     rows = []
     scans = {}
     for label, (x, edges) in observables.items():
-        t = histogram_templates(x, w, powers, names, edges, lumi)
+        t = histogram_templates(x, w, powers, names, edges, luminosity_fb)
         bkg = bkg_fraction * t.yields[0]
         bkg_err = bkg_fraction * np.sqrt(t.sumw2[0, 0])
         # range: rate-only intervals come from the quadratic term and are much wider
@@ -132,22 +130,18 @@ def run(n_events: int, seed: int, lumi: float, n_bins: int, bkg_fraction: float,
         if plots is not None:
             scans[label] = profile_scan(lh, COEF, np.linspace(-half, half, n_points), data=lh.asimov_data(), profile=False)
     if plots is not None:
-        import matplotlib
-
-        matplotlib.use("Agg")
         from physinf.stats.plots import plot_scans
 
-        plots.mkdir(parents=True, exist_ok=True)
         ax = plot_scans(scans)
         # show every shape observable's 95% interval (the rate-only curve is far wider)
         lim = 0.7 * max(r["width95_scan"] for r in rows if r["n_bins"] > 1)
         ax.set_xlim(-lim, lim)
-        ax.set_title(f"WBF {COEF}, {lumi:g} fb$^{{-1}}$, Asimov at the SM, with systematics", fontsize=9)
-        ax.figure.savefig(plots / "stats_scans.png", dpi=120, bbox_inches="tight")
+        ax.set_title(f"WBF {COEF}, {luminosity_fb:g} fb$^{{-1}}$, Asimov at the SM, with systematics", fontsize=9)
+        save_figure(ax.figure, plots / "stats_scans.png", bbox_inches="tight")
     return {
         "process": "wbf",
         "coefficient": COEF,
-        "luminosity_fb": lumi,
+        "luminosity_fb": luminosity_fb,
         "n_events": len(sample),
         "seed": seed,
         "sigma_sm_pb": float(sample.cross_section(theta0)),
@@ -168,25 +162,21 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--n-events", type=int, default=20000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--lumi", type=float, default=300.0)
+    p.add_argument("--luminosity-fb", type=float, default=300.0, help="integrated luminosity in fb^-1")
     p.add_argument("--bins", type=int, default=10)
     p.add_argument("--bkg-fraction", type=float, default=1.0)
     p.add_argument("--scan-points", type=int, default=81)
     p.add_argument("--plots", type=Path, default=None)
     a = p.parse_args()
-    res = run(a.n_events, a.seed, a.lumi, a.bins, a.bkg_fraction, a.scan_points, a.plots)
-    print(f"WBF {COEF}, {a.lumi:g} fb^-1, {res['n_events']} events; truth-optimum 95% width {res['width95_truth_optimum']:.4g}; "
+    res = run(a.n_events, a.seed, a.luminosity_fb, a.bins, a.bkg_fraction, a.scan_points, a.plots)
+    print(f"WBF {COEF}, {a.luminosity_fb:g} fb^-1, {res['n_events']} events; truth-optimum 95% width {res['width95_truth_optimum']:.4g}; "
           f"observables (jet labels summed) {res['width95_observable_optimum']:.4g} (I/I_truth {res['observable_information_fraction']:.3f})")
     print(f"{'observable':45s} {'w95 stat':>9s} {'ratio':>7s} {'w95 syst':>9s} {'ratio':>7s} {'w95 Fisher':>10s} {'I/I_truth':>9s} {'build+fit+scan s':>17s}")
     for r in res["rows"]:
         tt = r["time_build_s"] + r["time_fit_s"] + r["time_scan_s"]
         print(f"{r['observable']:45s} {r['width95_scan_stat_only']:9.4g} {r['ratio_to_truth_optimum_stat_only']:7.3f} {r['width95_scan']:9.4g} {r['ratio_to_truth_optimum']:7.3f} {r['width95_fisher']:10.4g} {r['information_fraction']:9.3f} {tt:17.2f}")
     if a.json is not None:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=a.json.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(res, fh, indent=1)
-        os.replace(tmp, a.json)
+        write_json(a.json, res, indent=1)
 
 
 if __name__ == "__main__":

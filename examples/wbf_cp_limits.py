@@ -5,7 +5,7 @@ polynomial for a Delta phi_jj histogram and for a histogram of the exact score o
 event (physinf.simulate.marginal_score, the optimal observable at parton level), runs Asimov profile-likelihood scans at 300 fb^-1 with
 luminosity, MC-statistics and factorisation-scale systematics, and saves the scan figure.
 
-Run: python examples/wbf_cp_limits.py [--events 50000] [--out runs/wbf_cp]
+Run: python examples/wbf_cp_limits.py [--events 50000] [--out runs/wbf_cp] [--luminosity-fb 300]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from physinf._io import save_figure
 from physinf.simulate import EventSample, generate, marginal_score
 from physinf.stats import (
     Systematics,
@@ -31,7 +32,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=50000)
     ap.add_argument("--out", type=Path, default=Path("runs/wbf_cp"))
-    ap.add_argument("--lumi", type=float, default=300.0, help="fb^-1")
+    ap.add_argument("--luminosity-fb", type=float, default=300.0, help="integrated luminosity in fb^-1")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "wbf_events.h5"
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
     for name, x in observables.items():
         edges = fisher_optimal_edges(x, sample.weight_components, sample.powers, sm, 10, direction=[0.0, 1.0])
         edges[0], edges[-1] = x.min() - 1e-9, x.max() + 1e-9
-        templates = histogram_templates(x, sample.weight_components, sample.powers, sample.coefficients, edges, args.lumi)
+        templates = histogram_templates(x, sample.weight_components, sample.powers, sample.coefficients, edges, args.luminosity_fb)
         systematics = Systematics(lumi=0.02, mc_stat=True, shapes=(scale_systematic(sample, x, edges),))
         lh = build_likelihood(templates, systematics=systematics, bounds={"cHW": (-1, 1), "cHWtil": (-1, 1)})
         scans[name] = profile_scan(lh, "cHWtil", grid, data=lh.asimov_data(), profile=False, fixed={"cHW": 0.0})
@@ -54,12 +55,9 @@ def main(argv=None) -> int:
         note = "  (open: widen the scan range)" if iv.open_low or iv.open_high else ""
         segments = ", ".join(f"[{lo:+.4f}, {hi:+.4f}]" for lo, hi in iv.segments)
         print(f"{name:22s} expected 95% CL on cHWtil [TeV^-2]: {segments}  (width {iv.width:.4f}){note}")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    ax = plot_scans(scans)
+    ax = plot_scans(scans)  # a matplotlib Figure of its own: no pyplot, no backend to choose
     ax.set_xlabel(r"$c_{H\tilde W}$ [TeV$^{-2}$]")
-    ax.figure.savefig(args.out / "scans.png", dpi=120)
+    save_figure(ax.figure, args.out / "scans.png")
     print(f"figure: {args.out / 'scans.png'}")
     return 0
 
