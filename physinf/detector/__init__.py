@@ -1,11 +1,37 @@
-"""Detector level: the Detector contract and its implementations (Gaussian jet smearing so far)."""
+"""Detector level: the Detector contract and its implementations.
+
+* :class:`FastDetector`: a vectorised, Delphes-like detector on the parton record, configured by a
+  :class:`DetectorCard` (presets ``atlas-like`` and ``cms-like``, or a TOML card of your own);
+* :class:`ShowerDetector`: Pythia 8 shower and hadronisation, FastJet anti-kT jets, then the same
+  card's response (extra ``shower``);
+* :class:`JetSmearing`: the original Gaussian jet smearing (kept for comparison).
+
+All keep the parton record and the weights of every observed event and count lost events by reason
+in ``sample.cutflow``.
+"""
 
 from __future__ import annotations
 
 from physinf.detector.base import Detector
+from physinf.detector.card import DetectorCard, available_presets, load_card, preset_path
+from physinf.detector.fast import FastDetector, Reconstruction
+from physinf.detector.objects import HIGGS_TO_GAMMA_GAMMA_BR, decay_to_two_photons
 from physinf.detector.smearing import JetSmearing, jet_energy_resolution, smear_jets
 
-__all__ = ["Detector", "JetSmearing", "smear_jets", "jet_energy_resolution"]
+__all__ = [
+    "Detector",
+    "DetectorCard",
+    "FastDetector",
+    "HIGGS_TO_GAMMA_GAMMA_BR",
+    "JetSmearing",
+    "Reconstruction",
+    "available_presets",
+    "decay_to_two_photons",
+    "jet_energy_resolution",
+    "load_card",
+    "preset_path",
+    "smear_jets",
+]
 
 
 def __dir__() -> list[str]:

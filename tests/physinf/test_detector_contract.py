@@ -11,11 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from physinf.detector import Detector, JetSmearing
+from physinf.detector import Detector, FastDetector, JetSmearing
 from physinf.simulate import EventSample
 from theory.processes.registry import get_process
 
-DETECTORS = [JetSmearing(), JetSmearing(resolution_scale=2.0, eta_resolution=0.05, phi_resolution=0.05)]
+DETECTORS = [
+    JetSmearing(),
+    JetSmearing(resolution_scale=2.0, eta_resolution=0.05, phi_resolution=0.05),
+    FastDetector.from_preset("atlas-like"),
+    FastDetector.from_preset("cms-like"),
+]
 
 
 @pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)

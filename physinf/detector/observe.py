@@ -1,0 +1,264 @@
+"""From measured objects to an observed EventSample: selection with a cut-flow, named columns, and
+the process's own observables recomputed from reconstructed objects.
+
+Columns (``<p>`` = ``j`` jets, ``a`` photons, ``e`` electrons, ``mu`` muons, ``l`` leptons; objects
+ranked by p_T within their kind, ``i`` = 1, 2, ... up to the number the selection requires):
+
+* ``pt_<p>i``, ``eta_<p>i``, ``phi_<p>i``; jets also ``m_ji`` and ``btag_ji`` (0/1), leptons ``q_<p>i``;
+* ``n_jets``, ``n_photons``, ``n_electrons``, ``n_muons``; ``ht`` (scalar sum of jet p_T);
+  ``met``, ``met_phi`` (minus the vector sum of the reconstructed objects' p_T);
+* for a kind with two or more required objects, the pair observables of the two leading ones
+  (``theory.observables.pair_observables``: m, Δη, signed Δφ, rapidities), unless the process's
+  own observables already hold them;
+* for a registered process, its own observables (``Process.observables``) evaluated on the
+  *reconstructed* momenta in the process's layout: each visible parton slot is filled with the
+  reconstructed object of the same kind (jets in p_T order, leptons by charge), a Higgs slot with
+  the sum of its two photons, and the incoming partons are rebuilt from the visible final state,
+  pa = (E + p_z)/2 (1, 0, 0, 1), pb = (E − p_z)/2 (1, 0, 0, −1) (exact at LO, as in
+  ``theory.observables.wbf_invariants``). For WBF that recomputes m_jj, Δη_jj, the signed Δφ_jj,
+  x_p = p_T/m_H, p_T and y of the photon pair and the Lorentz invariants from reconstructed objects.
+
+An event is kept when it has the required objects; each requirement is a cut-flow entry (events
+remaining), in order. The parton record (momenta, flavours) and the weights of kept events are
+untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from physinf.detector.objects import ELECTRON, JET, KIND_NAMES, KINDS, MUON, PHOTON, Collection, kind_of_pdg
+from physinf.detector.response import Measured
+from physinf.errors import InvalidParameterError
+from physinf.simulate.events import EventSample
+from theory.observables import pair_observables
+
+__all__ = ["Layout", "Observed", "process_layout", "default_requirements", "observe_objects", "assemble", "REQUIREMENT_KEYS"]
+
+_PREFIX = {JET: "j", PHOTON: "a", ELECTRON: "e", MUON: "mu"}
+_KIND_OF = {"jets": JET, "photons": PHOTON, "electrons": ELECTRON, "muons": MUON}
+REQUIREMENT_KEYS = ("jets", "photons", "electrons", "muons", "leptons", "electrons+", "electrons-", "muons+", "muons-")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a process's momenta are rebuilt from reconstructed objects.
+
+    slots: one entry per process label: ("beam", 0 or 1), ("object", kind, charge, rank) (the
+    rank-th object of that kind, counted among those of that charge for leptons), or ("pair",
+    kind, rank1, rank2) (the sum of two objects, e.g. the photons of a Higgs decay)."""
+
+    slots: tuple[tuple[Any, ...], ...]
+
+    def requirements(self) -> tuple[tuple[str, int], ...]:
+        need: dict[str, int] = {}
+        for slot in self.slots:
+            if slot[0] == "object":
+                _, kind, charge, rank = slot
+                key = KIND_NAMES[kind] + ("" if kind in (JET, PHOTON) else ("+" if charge > 0 else "-"))
+                need[key] = max(need.get(key, 0), rank + 1)
+            elif slot[0] == "pair":
+                _, kind, r1, r2 = slot
+                need[KIND_NAMES[kind]] = max(need.get(KIND_NAMES[kind], 0), r1 + 1, r2 + 1)
+        return tuple(need.items())
+
+
+def process_layout(labels: tuple[str, ...], pdg: np.ndarray) -> Layout:
+    """The layout of a registered process from its flavours (N, P): incoming slots 0, 1; every
+    final-state slot must hold the same kind of particle in all events (as physinf processes do)."""
+    kinds = kind_of_pdg(pdg)
+    slots: list[tuple[Any, ...]] = [("beam", 0), ("beam", 1)]
+    rank: dict[tuple[int, int], int] = {}
+    photons = 0
+    for i in range(2, len(labels)):
+        k = kinds[:, i]
+        if np.any(k != k[0]):
+            raise InvalidParameterError(f"particle {labels[i]!r} is not of one kind in all events; the detector cannot "
+                                        "map reconstructed objects onto it")
+        code = int(k[0])
+        if code == -25:
+            slots.append(("pair", PHOTON, photons, photons + 1))
+            photons += 2
+        elif code == PHOTON:
+            slots.append(("object", PHOTON, 0, photons))
+            photons += 1
+        elif code in (JET, ELECTRON, MUON):
+            charge = 0 if code == JET else int(-np.sign(pdg[0, i]))
+            if code != JET and np.any(-np.sign(pdg[:, i]) != charge):
+                raise InvalidParameterError(f"lepton {labels[i]!r} changes charge between events")
+            r = rank.get((code, charge), 0)
+            rank[(code, charge)] = r + 1
+            slots.append(("object", code, charge, r))
+        else:
+            raise InvalidParameterError(f"particle {labels[i]!r} (PDG {int(pdg[0, i])}) cannot be reconstructed as an object")
+    return Layout(tuple(slots))
+
+
+def default_requirements(pdg: np.ndarray, final: list[int]) -> tuple[tuple[str, int], ...]:
+    """For samples without a registered process (LHE files): every event must show as many jets,
+    photons (a Higgs counts as two) and leptons as the parton record of its least populated event."""
+    kinds = kind_of_pdg(pdg[:, final])
+    counts = {"jets": np.sum(kinds == JET, axis=1),
+              "photons": np.sum(kinds == PHOTON, axis=1) + 2 * np.sum(kinds == -25, axis=1),
+              "leptons": np.sum((kinds == ELECTRON) | (kinds == MUON), axis=1)}
+    return tuple((key, int(c.min())) for key, c in counts.items() if len(c) and c.min() > 0)
+
+
+def _count(objects: dict[int, Collection], key: str) -> np.ndarray:
+    if key == "leptons":
+        return np.sum(objects[ELECTRON].valid, axis=1) + np.sum(objects[MUON].valid, axis=1)
+    base, sign = key.rstrip("+-"), key[-1] if key[-1] in "+-" else ""
+    col = objects[_KIND_OF[base]]
+    member = col.valid
+    if sign:
+        member = member & (col.charge == (1 if sign == "+" else -1))
+    return np.sum(member, axis=1)
+
+
+def _merged_leptons(objects: dict[int, Collection]) -> Collection:
+    e, mu = objects[ELECTRON], objects[MUON]
+    return Collection(*(np.concatenate([getattr(e, f), getattr(mu, f)], axis=1)
+                        for f in ("pt", "eta", "phi", "m", "valid", "charge", "flavour", "btag"))).sorted()
+
+
+def _pick(col: Collection, rank: int, charge: int | None) -> np.ndarray:
+    """Four-vectors (N, 4) of the rank-th valid object (of that charge), zero where absent."""
+    if charge is None:
+        return col.vectors(rank)
+    member = col.valid & (col.charge == charge)
+    position = np.cumsum(member, axis=1) - 1
+    hit = member & (position == rank)
+    slot = np.argmax(hit, axis=1)
+    rows = np.arange(len(slot))
+    from physinf.detector.objects import four_vectors
+
+    p = four_vectors(col.pt[rows, slot], col.eta[rows, slot], col.phi[rows, slot], col.m[rows, slot])
+    return p * hit.any(axis=1)[:, None]
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Per-chunk result of :func:`observe_objects`: which events pass (N,), the events remaining
+    after each requirement, the columns and layout momenta of the passing events."""
+
+    keep: np.ndarray
+    passed: tuple[int, ...]
+    columns: dict[str, np.ndarray]
+    momenta: np.ndarray | None
+
+
+def observe_objects(objects: dict[int, Collection], *, requirements: tuple[tuple[str, int], ...],
+                    layout: Layout | None, process: str) -> Observed:
+    """Selection and named columns (see the module docstring) for the measured objects of a chunk."""
+    n = len(next(iter(objects.values())).pt)
+    keep = np.ones(n, dtype=bool)
+    passed = []
+    for key, count in requirements:
+        if key not in REQUIREMENT_KEYS:
+            raise InvalidParameterError(f"unknown requirement {key!r}; allowed: {', '.join(REQUIREMENT_KEYS)}")
+        keep &= _count(objects, key) >= count
+        passed.append(int(np.count_nonzero(keep)))
+    rows: np.ndarray | slice = slice(None) if keep.all() else np.flatnonzero(keep)
+    objs = {k: c.take(rows) for k, c in objects.items()}
+    need = dict(requirements)
+    per_kind = {k: 0 for k in KINDS}
+    for key, count in need.items():
+        if key != "leptons":
+            per_kind[_KIND_OF[key.rstrip("+-")]] += count
+    groups: list[tuple[str, Collection, int, bool]] = [(_PREFIX[k], objs[k], per_kind[k], k in (ELECTRON, MUON))
+                                                       for k in KINDS if per_kind[k]]
+    if "leptons" in need:
+        groups.append(("l", _merged_leptons(objs), need["leptons"], True))
+
+    layout_momenta = None
+    process_columns: dict[str, np.ndarray] = {}
+    vectors: dict[tuple[str, int], np.ndarray] = {}
+    if layout is not None:
+        from theory.processes.registry import get_process
+
+        layout_momenta = _layout_momenta(objs, layout, vectors)
+        process_columns = get_process(process).observables(layout_momenta)
+
+    columns: dict[str, np.ndarray] = {}
+    for prefix, col, count, charged in groups:
+        count = min(count, col.size)
+        for r in range(count):
+            i = r + 1
+            columns[f"pt_{prefix}{i}"], columns[f"eta_{prefix}{i}"], columns[f"phi_{prefix}{i}"] = col.pt[:, r], col.eta[:, r], col.phi[:, r]
+            if prefix == "j":
+                columns[f"m_j{i}"] = col.m[:, r]
+                columns[f"btag_j{i}"] = col.btag[:, r].astype(float)
+            elif charged:
+                columns[f"q_{prefix}{i}"] = col.charge[:, r].astype(float)
+        if count >= 2 and f"m_{prefix}{prefix}" not in process_columns:
+            if layout is None:
+                columns.update(pair_observables(col.vectors(0), col.vectors(1), prefix))
+            else:  # a registered process's own observables hold what matters; add the pair mass
+                a, b = _cached(vectors, prefix, col, 0), _cached(vectors, prefix, col, 1)
+                columns[f"m_{prefix}{prefix}"] = np.sqrt(np.maximum((a[:, 0] + b[:, 0]) ** 2 - np.sum((a[:, 1:] + b[:, 1:]) ** 2, axis=1), 0.0))
+    for code in KINDS:
+        columns[f"n_{KIND_NAMES[code]}"] = np.sum(objs[code].valid, axis=1).astype(float)
+    jets = objs[JET]
+    columns["ht"] = np.sum(np.where(jets.valid, jets.pt, 0.0), axis=1)
+    mex = np.zeros(columns["ht"].shape)
+    mey = np.zeros(columns["ht"].shape)
+    for col in objs.values():
+        if col.size:
+            mex -= np.sum(np.where(col.valid, col.pt * np.cos(col.phi), 0.0), axis=1)
+            mey -= np.sum(np.where(col.valid, col.pt * np.sin(col.phi), 0.0), axis=1)
+    columns["met"], columns["met_phi"] = np.hypot(mex, mey), np.arctan2(mey, mex)
+    columns.update(process_columns)
+    return Observed(keep, tuple(passed), columns, layout_momenta)
+
+
+def assemble(sample: EventSample, parts: list[Observed], *, name: str, requirements: tuple[tuple[str, int], ...],
+             provenance: dict[str, Any]) -> tuple[EventSample, np.ndarray | None]:
+    """One observed EventSample from the chunk results (in event order): kept events with their parton
+    record and weights, the columns, and one cut-flow entry per requirement."""
+    keep = np.concatenate([p.keep for p in parts])
+    cutflow = dict(sample.cutflow)
+    for i, (key, count) in enumerate(requirements):
+        cutflow[f"{name}: {count} {key}"] = sum(p.passed[i] for p in parts)
+    names = list(parts[0].columns)
+    columns = {k: np.concatenate([p.columns[k] for p in parts]) for k in names}
+    momenta = None if parts[0].momenta is None else np.concatenate([p.momenta for p in parts])
+    rows: np.ndarray | slice = slice(None) if keep.all() else np.flatnonzero(keep)
+    observed = replace(
+        sample, momenta=sample.momenta[rows], pdg=sample.pdg[rows], weight_components=sample.weight_components[rows],
+        variations={k: v[rows] for k, v in sample.variations.items()}, observables=columns, cutflow=cutflow,
+        provenance={**sample.provenance, "detector": {**provenance, "requirements": [list(r) for r in requirements]}},
+        mc_rel_error=sample.mc_rel_error if isinstance(rows, slice) else None,
+    )
+    return observed, momenta
+
+
+def _cached(cache: dict[tuple[str, int], np.ndarray], key: str, col: Collection, slot: int) -> np.ndarray:
+    if (key, slot) not in cache:
+        cache[(key, slot)] = col.vectors(slot)
+    return cache[(key, slot)]
+
+
+def _layout_momenta(objs: dict[int, Collection], layout: Layout, cache: dict[tuple[str, int], np.ndarray]) -> np.ndarray:
+    n = len(next(iter(objs.values())).pt)
+    out = np.zeros((n, len(layout.slots), 4))
+    for i, slot in enumerate(layout.slots):
+        if slot[0] == "object":
+            _, kind, charge, rank = slot
+            if kind in (JET, PHOTON):
+                out[:, i] = _cached(cache, _PREFIX[kind], objs[kind], rank)
+            else:
+                out[:, i] = _pick(objs[kind], rank, charge)
+        elif slot[0] == "pair":
+            _, kind, r1, r2 = slot
+            out[:, i] = _cached(cache, _PREFIX[kind], objs[kind], r1) + _cached(cache, _PREFIX[kind], objs[kind], r2)
+    final = out[:, [i for i, s in enumerate(layout.slots) if s[0] != "beam"]].sum(axis=1)
+    plus, minus = (final[:, 0] + final[:, 3]) / 2, (final[:, 0] - final[:, 3]) / 2
+    for i, slot in enumerate(layout.slots):
+        if slot[0] == "beam":
+            e = plus if slot[1] == 0 else minus
+            out[:, i, 0] = e
+            out[:, i, 3] = e if slot[1] == 0 else -e
+    return out
