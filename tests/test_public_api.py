@@ -32,7 +32,7 @@ PUBLIC = {
     ],
     "physinf.simulate": [
         "Cuts", "ComponentModel", "EventSample", "GenerationConfig", "generate", "generate_from_config",
-        "marginal_score", "unlabelled_components",
+        "marginal_log_ratio", "marginal_score", "unlabelled_components",
     ],
     "physinf.detector": ["Detector", "JetSmearing", "smear_jets", "jet_energy_resolution"],
     "physinf.learn": ["Estimator", "resolve_device"],

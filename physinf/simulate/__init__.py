@@ -7,7 +7,7 @@
 from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
 from physinf.simulate.generator import generate, generate_from_config
-from physinf.simulate.marginal import marginal_score, unlabelled_components
+from physinf.simulate.marginal import marginal_log_ratio, marginal_score, unlabelled_components
 from physinf.simulate.model import ComponentModel
 from theory.cuts import Cuts
 
@@ -18,6 +18,7 @@ __all__ = [
     "GenerationConfig",
     "generate",
     "generate_from_config",
+    "marginal_log_ratio",
     "marginal_score",
     "unlabelled_components",
 ]

@@ -23,9 +23,10 @@ from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
 from physinf.simulate.generator import Integrand, build_integrand
 from physinf.simulate.model import ComponentModel
+from theory.morphing import monomial_values
 from theory.scores import joint_score
 
-__all__ = ["unlabelled_components", "marginal_score"]
+__all__ = ["unlabelled_components", "marginal_score", "marginal_log_ratio"]
 
 
 def _integrand(sample: EventSample, process: ComponentModel | None, config: GenerationConfig | None) -> Integrand:
@@ -78,3 +79,17 @@ def marginal_score(sample: EventSample, theta=None, *, process: ComponentModel |
     theta = sample._theta(theta)
     comps = unlabelled_components(sample, process=process, config=config)
     return joint_score(sample.powers, comps, sample.sigma_components, theta)
+
+
+def marginal_log_ratio(sample: EventSample, theta0, theta1=None, *, process: ComponentModel | None = None,
+                       config: GenerationConfig | None = None, components: np.ndarray | None = None) -> np.ndarray:
+    """Exact log r(x|theta0, theta1) of the observable event at parton level, (N,):
+    log[U(x)·f(theta0) / U(x)·f(theta1)] + log[sigma(theta1)/sigma(theta0)] with U the unlabelled
+    components. theta1 defaults to the sample's reference point; pass ``components`` (from
+    :func:`unlabelled_components`) to evaluate many theta without re-evaluating matrix elements."""
+    t0 = sample._theta(theta0)
+    t1 = sample._theta(theta1)
+    U = unlabelled_components(sample, process=process, config=config) if components is None else components
+    f0, f1 = monomial_values(sample.powers, t0), monomial_values(sample.powers, t1)
+    S = sample.sigma_components
+    return np.log(U @ f0) - np.log(U @ f1) + np.log(S @ f1) - np.log(S @ f0)
