@@ -35,7 +35,11 @@ PUBLIC = {
         "marginal_log_ratio", "marginal_score", "unlabelled_components",
     ],
     "physinf.detector": ["Detector", "JetSmearing", "smear_jets", "jet_energy_resolution"],
-    "physinf.learn": ["Estimator", "resolve_device"],
+    "physinf.learn": [
+        "Estimator", "EstimatorError", "EstimatorFileError", "LocalScoreEstimator", "NotFittedError",
+        "ParameterizedRatioEstimator", "QuadraticRatioEstimator", "RATIO_METHODS", "TrainingConfig", "TrainingHistory",
+        "resolve_device",
+    ],
     "physinf.io": [],
     "physinf.pipeline": [],
 }
