@@ -50,7 +50,7 @@ def machine() -> dict:
 def epochs_for(n_train: int, quick: bool) -> int:
     if quick:
         return 60
-    return 300 if n_train <= 20000 else 150 if n_train <= 150000 else 100
+    return 200 if n_train <= 20000 else 120 if n_train <= 60000 else 60
 
 
 def train_one(process: str, channel: str | None, n_train: int, quick: bool, seed: int, **config):
@@ -240,7 +240,7 @@ def run(quick: bool, sizes: list[int], figures: Path | None, seed: int = 1, chec
                 out["gg_ggg_noise_injection"] = extra["noise_injection"]
                 out["gg_ggg_ood"] = extra["ood"]
                 print(json.dumps(extra, default=float), flush=True)
-                ens = AmplitudeSurrogate(process, channel, SurrogateConfig(**config, bayesian=False, ensemble=5),
+                ens = AmplitudeSurrogate(process, channel, SurrogateConfig(**config, bayesian=False, ensemble=3),
                                          TrainConfig(epochs=epochs_for(n, quick), schedule="cosine", patience=40,
                                                      validation_fraction=VALIDATION_FRACTION, seed=seed)).fit_arrays(p, a)
                 erow, _ = evaluate(ens, pt, at)
@@ -286,14 +286,14 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="write the results here (atomically)")
     ap.add_argument("--quick", action="store_true", help="small sizes and networks (under 3 minutes)")
     ap.add_argument("--figures", type=Path, default=Path("docs/figures"), help="folder for the figures")
-    ap.add_argument("--sizes", type=int, nargs="*", default=None, help="training sizes (default 1e4 1e5 4e5; quick 2e3 8e3)")
+    ap.add_argument("--sizes", type=int, nargs="*", default=None, help="training sizes (default 1e4 5e4 2e5; quick 2e3 8e3)")
     ap.add_argument("--checkpoint", type=Path, default=None, help="rows written here as they finish (long runs)")
     args = ap.parse_args()
     if args.json is not None:
         from physinf._io import check_writable
 
         check_writable(args.json)
-    sizes = args.sizes or ([2000, 8000] if args.quick else [10000, 100000, 400000])
+    sizes = args.sizes or ([2000, 8000] if args.quick else [10000, 50000, 200000])
     out = run(args.quick, sizes, args.figures, checkpoint=args.checkpoint)
     top = {k: out[k] for k in ("gg_ggg_median_abs_delta", "gg_ggg_pull_mean", "gg_ggg_pull_width",
                                "gg_ggg_sigma_syst_over_a", "gg_ggg_n_train", "wbf_median_abs_delta",

@@ -6,7 +6,8 @@ Inputs (``SurrogateConfig.inputs``):
   straight lines in these variables;
   "momenta": the components of p_i / sqrt(s_hat) and log(s_hat / GeV^2).
 Identical final-state particles under whose exchange |M|^2 is symmetric are first put in a
-canonical order (descending energy), so the network learns the function on one sector only.
+canonical order (descending energy in the partonic centre-of-mass frame, a Lorentz-invariant
+key), so the network learns the function on one sector only.
 
 Targets: |M|^2 of 2 -> n scattering has mass dimension 2 (2 - n) and so A * s_hat^(n-2) is
 dimensionless. The first morphing component (the SM) is regressed as y = log(A_0 s_hat^(n-2)),
@@ -84,11 +85,15 @@ def check_amplitudes(a: Any, n_points: int, n_components: int) -> np.ndarray:
 
 
 def canonical_order(p: np.ndarray, symmetric: tuple[int, ...]) -> np.ndarray:
-    """Momenta with the particles ``symmetric`` sorted by descending energy (others untouched)."""
+    """Momenta with the particles ``symmetric`` sorted by descending energy in the partonic centre-of-mass
+    frame, (p_a + p_b).p_i / sqrt(s_hat): a Lorentz-invariant key, so the order (and the invariant
+    inputs) do not depend on the frame (others untouched)."""
     if len(symmetric) < 2:
         return p
     idx = np.asarray(symmetric)
-    order = np.argsort(-p[:, idx, 0], axis=1, kind="stable")
+    total = p[:, 0] + p[:, 1]
+    key = _minkowski(total[:, None, :], p[:, idx])
+    order = np.argsort(-key, axis=1, kind="stable")
     out = p.copy()
     out[:, idx] = np.take_along_axis(p[:, idx], order[..., None], axis=1)
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,12 @@ def read_surrogate(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str,
             f"{meta_path} has format version {metadata.get('version')!r}; this physinf reads version {FORMAT_VERSION}"
         )
     try:
-        tensors = torch.load(weights_path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as err:
+        with warnings.catch_warnings():
+            # torch warns before unpickling a protocol other than the one torch.save writes: such a
+            # file was not written by save(); refuse it rather than read on
+            warnings.simplefilter("error", UserWarning)
+            tensors = torch.load(weights_path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError, UserWarning) as err:
         raise SurrogateFileError(
             f"{weights_path} was refused: it is not a plain weights file readable with weights_only=True "
             f"(nothing from it was executed). Details: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
