@@ -25,13 +25,7 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
     """Run the default job and return its summary (also written to out_dir/summary.json)."""
     from physinf.errors import EventFileError
     from physinf.simulate import EventSample, GenerationConfig, generate_from_config, marginal_score
-    from physinf.stats import (
-        binned_fisher_information,
-        expected_width,
-        fisher_optimal_edges,
-        histogram_templates,
-        score_fisher_information,
-    )
+    from physinf.stats import information_table
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -52,35 +46,21 @@ def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, se
     sigma, err = sample.cross_section(sm), sample.cross_section_error(sm)
     pieces = dict(zip(["SM", "cHW", "cHWtil", "cHW^2", "cHW*cHWtil", "cHWtil^2"], sample.sigma_components.tolist()))
 
-    # Fisher information about cHWtil at the SM for three observables. The exact score of the
-    # observable event sums the labelled joint score over which jet came from which quark line
-    # (physinf.simulate.marginal_score); the joint "truth" also knows those labels.
-    w = sample.weight_components
-    truth = sample.fisher_information(sm, luminosity_fb)
+    # Fisher information about cHWtil at the SM. The exact score of the observable event sums the
+    # labelled joint score over which jet came from which quark line (physinf.simulate.marginal_score);
+    # the joint "truth" also knows those labels.
     t = marginal_score(sample, sm)[:, 1]
-    rows = {}
-    for name, values, n_bins in (
-        ("rate only", np.zeros(len(sample)), 1),
-        ("delta_phi_jj histogram (12 Fisher-optimal bins)", sample.observables["delta_phi_jj"], 12),
-        ("exact score histogram (12 Fisher-optimal bins)", t, 12),
-    ):
-        if n_bins == 1:
-            edges = np.array([-1.0, 1.0])
-        else:
-            edges = fisher_optimal_edges(values, w, sample.powers, sm, n_bins, direction=[0.0, 1.0])
-            edges[0], edges[-1] = min(edges[0], values.min()) - 1e-9, max(edges[-1], values.max()) + 1e-9
-        templates = histogram_templates(values, w, sample.powers, sample.coefficients, edges, luminosity_fb)
-        info = binned_fisher_information(templates, sm)
-        rows[name] = {"I_cHWtil": float(info[1, 1]), "width95_cHWtil": expected_width(info[1:, 1:], 0),
-                      "fraction_of_truth": float(info[1, 1] / truth[1, 1])}
-    d_log_sigma = sample.weight_gradients(sm)[:, 1].sum() / sample.weights(sm).sum()
-    info_obs = float(score_fisher_information(sample.weights(sm), t, [d_log_sigma], luminosity_fb)[0, 0])
-    rows["unbinned exact score (jet labels summed)"] = {
-        "I_cHWtil": info_obs, "width95_cHWtil": expected_width(np.array([[info_obs]]), 0),
-        "fraction_of_truth": info_obs / float(truth[1, 1])}
-    rows["unbinned truth (joint score, jet labels known)"] = {
-        "I_cHWtil": float(truth[1, 1]), "width95_cHWtil": expected_width(truth[1:, 1:], 0), "fraction_of_truth": 1.0}
-
+    table = information_table(
+        sample.weight_components, sample.powers, sample.coefficients, sm, "cHWtil", luminosity_fb,
+        binned={"rate only": np.zeros(len(sample)),  # a constant observable: one bin, the rate
+                "delta_phi_jj histogram (12 Fisher-optimal bins)": sample.observables["delta_phi_jj"],
+                "exact score histogram (12 Fisher-optimal bins)": t},
+        scores={"unbinned exact score (jet labels summed)": t,
+                "unbinned truth (joint score, jet labels known)": sample.joint_score(sm)[:, 1]},
+        reference="unbinned truth (joint score, jet labels known)",
+    )
+    rows = {name: {"I_cHWtil": row.information, "width95_cHWtil": row.width95, "fraction_of_truth": row.fraction_of_reference}
+            for name, row in table.items()}
     summary = {
         "process": "p p -> j j H (WBF), 13 TeV, pT_j > 20 GeV, |eta_j| < 5, NNPDF31_lo_as_0118",
         "n_events": len(sample),

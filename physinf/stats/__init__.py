@@ -14,6 +14,7 @@ the private ``_backend`` (pyhf's global backend, thread-safe). Fits may run in s
 """
 
 from physinf.stats.binning import fisher_optimal_edges, quantile_edges
+from physinf.stats.compare import ObservableInformation, information_table, observable_information
 from physinf.stats.errors import FitError, InvalidModelError, StatsError, UnknownCoefficientError, WorkspaceError
 from physinf.stats.fisher import (
     binned_fisher_information,
@@ -45,6 +46,9 @@ from physinf.stats.templates import Templates, histogram_templates, templates_fr
 from physinf.stats.workspace import Background, Channel, build_workspace, validate_workspace
 
 __all__ = [
+    "ObservableInformation",
+    "information_table",
+    "observable_information",
     "Background",
     "CLsLimit",
     "Channel",

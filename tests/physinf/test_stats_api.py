@@ -25,6 +25,7 @@ def test_stats_public_names():
         # Fisher information and binning
         "binned_fisher_information", "rate_fisher_information", "unbinned_fisher_information", "score_fisher_information",
         "expected_width", "fisher_optimal_edges", "quantile_edges",
+        "ObservableInformation", "information_table", "observable_information",
         # publication
         "ExportedFiles", "export_patchset", "verify_export",
         # errors
