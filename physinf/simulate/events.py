@@ -9,8 +9,10 @@ cut-flow (events counted by the step that removed them).
 
 A sample is immutable: its arrays are read-only and every operation (subset, split,
 unweighting, concatenation, new observables) returns a new, re-validated sample. The file is
-written to a temporary name and renamed, so a crash never leaves half a file; reading checks
-the format name, version and shapes.
+written to a temporary name (created with the user's umask) and renamed, so a crash never leaves
+half a file; reading checks the format name, version and shapes. Files larger than memory:
+``generate(..., out=path)`` streams them, ``EventSample.open(path)`` reads them lazily
+(``physinf.simulate.eventfile``).
 """
 
 from __future__ import annotations
@@ -325,6 +327,14 @@ class EventSample:
             for name, col in self.variations.items():
                 var.create_dataset(name, data=col)
         return path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Any:
+        """A lazy, read-only view of an event file (``physinf.simulate.eventfile.EventFile``): a
+        column, a slice or chunks are read on demand, never the whole file."""
+        from physinf.simulate.eventfile import EventFile
+
+        return EventFile(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> EventSample:

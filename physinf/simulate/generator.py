@@ -8,12 +8,16 @@ for each morphing component c (S_ch the identical-particle factor). Channels tha
 same couplings are evaluated once. A run has four stages, each a function of its own:
 
     adapt_grid  vegas trains its grid on the weight at theta_ref;
-    passes  independent passes over the adapted grid, pass k seeded from (seed, k) only;
-    error   sigma is the sum of the passes' estimates, its MC error the larger of vegas'
+    passes  independent passes over the adapted grid, pass k seeded from (seed, k) only, so a
+            pass gives the same bits on any worker (``physinf.simulate.parallel`` spreads them
+            over local processes or a dask cluster);
+    error   sigma is the mean of the passes' estimates, its MC error the larger of vegas'
             stratified estimate and the spread of the passes;
     assemble  the EventSample: kept events, flavours, observables, config and provenance.
 
-``generate`` runs them in order (the one-call entry point).
+``generate`` runs them in order (the one-call entry point); with ``out=`` the events go to an
+HDF5 file batch by batch (bounded memory) and a lazy :class:`~physinf.simulate.EventFile` comes
+back instead of an in-memory sample.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import math
 import platform
 import time
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -37,10 +42,10 @@ from theory.morphing import monomial_values
 from theory.sm import SMInputs
 from theory.units import GEV2_TO_PB
 
-__all__ = ["generate", "generate_from_config", "Integrand", "MCError", "PassResult", "adapt_grid", "run_pass",
-           "estimate_error", "assemble", "build_integrand", "resolve_model"]
+__all__ = ["generate", "generate_from_config", "Integrand", "MCError", "PassResult", "Batch", "adapt_grid", "run_pass",
+           "iter_pass", "freeze_integrator", "thaw_integrator", "estimate_error", "assemble", "build_integrand", "resolve_model"]
 
-_CHUNK = 8192  # phase-space points per call of a compiled amplitude
+_CHUNK = 8192  # phase-space points per call of the compiled amplitude
 _ADAPT_STREAM = 0  # seed-sequence child of the adaptation; pass k uses child k + 1
 
 
@@ -55,80 +60,106 @@ class Integrand:
         self.pdf = pdf
         self.fixed_scale = scale
         self.visible = list(process.visible)
+        channels = process.channels
         # channels with identical couplings share one evaluation of |M|^2: lists of (index, Channel)
         groups: dict[tuple, list] = {}
-        for i, ch in enumerate(process.channels):
+        for i, ch in enumerate(channels):
             groups.setdefault(tuple(sorted(ch.couplings.items())), []).append((i, ch))
         self.groups = list(groups.values())
+        self.group_of = np.empty(len(channels), dtype=int)
+        for k, group in enumerate(self.groups):
+            self.group_of[[i for i, _ in group]] = k
+        self.representatives = [g[0][1] for g in self.groups]
+        self.symmetry = np.array([ch.symmetry_factor for ch in channels])
         if process.collider == "pp":
             if pdf is None:
                 raise InvalidParameterError("a hadron-collider process needs a PDF set")
-            self.partons = sorted({p for ch in process.channels for p in ch.incoming})
+            self.partons = sorted({p for ch in channels for p in ch.incoming})
+            index = {p: k for k, p in enumerate(self.partons)}
+            self.a_index = np.array([index[ch.incoming[0]] for ch in channels])
+            self.b_index = np.array([index[ch.incoming[1]] for ch in channels])
+            # (parton a, parton b) -> group: lum_group = (f_a f_b) @ pair_to_group
+            n_p = len(self.partons)
+            self.pair_to_group = np.zeros((n_p * n_p, len(self.groups)))
+            np.add.at(self.pair_to_group, (self.a_index * n_p + self.b_index, self.group_of), self.symmetry)
+
+    # ------------------------------------------------------------------ parton luminosities
+    def _pdfs(self, x: np.ndarray, mus: list[np.ndarray]) -> list[np.ndarray]:
+        """Number densities f(x, mu) of every parton, (N, n_partons), for each scale in mus."""
+        return [(self.pdf.xfxQ_all(x, mu, pids=self.partons) / x).T for mu in mus]
+
+    def _group_luminosities(self, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
+        """sum_{ch in group} S_ch f_a f_b, (N, n_groups)."""
+        pairs = (fa[:, :, None] * fb[:, None, :]).reshape(fa.shape[0], -1)
+        return pairs @ self.pair_to_group
 
     def _luminosities(self, x1: np.ndarray, x2: np.ndarray, mu: np.ndarray) -> np.ndarray:
-        """f_a(x1) f_b(x2) per channel, (N, n_channels); zero outside 0 < x < 1."""
+        """f_a(x1) f_b(x2) S_ch per channel, (N, n_channels); zero outside 0 < x < 1."""
         n_ch = len(self.process.channels)
         if self.process.collider == "ee":
-            return np.ones((x1.shape[0], n_ch))
+            return np.ones((x1.shape[0], n_ch)) * self.symmetry
         ok = (x1 > 0) & (x1 < 1) & (x2 > 0) & (x2 < 1)
         xa, xb = np.where(ok, x1, 0.5), np.where(ok, x2, 0.5)
-        fa = self.pdf.xfxQ_all(xa, mu, pids=self.partons) / xa
-        fb = self.pdf.xfxQ_all(xb, mu, pids=self.partons) / xb
-        index = {p: k for k, p in enumerate(self.partons)}
-        lum = np.empty((x1.shape[0], n_ch))
-        for i, ch in enumerate(self.process.channels):
-            a, b = ch.incoming
-            lum[:, i] = fa[index[a]] * fb[index[b]] * ch.symmetry_factor
+        (fa,), (fb,) = self._pdfs(xa, [mu]), self._pdfs(xb, [mu])
+        lum = fa[:, self.a_index] * fb[:, self.b_index] * self.symmetry
         return np.where(ok[:, None], lum, 0.0)
 
-    def _channel_components(self, p: np.ndarray, x1: np.ndarray, x2: np.ndarray):
-        """Scale, luminosities (N, n_channels), the coupling groups with non-zero luminosity and
-        their components (N, n_groups, C) at momenta p (all points inside the cuts)."""
-        mu = np.full(p.shape[0], self.fixed_scale) if self.fixed_scale else self.process.scale(p)
-        lum = self._luminosities(x1, x2, mu)
-        groups = [g for g in self.groups if np.any(lum[:, [i for i, _ in g]])]
-        comps = np.zeros((p.shape[0], len(groups), self.process.n_components))
+    def _components(self, p: np.ndarray) -> np.ndarray:
+        """Components of every coupling group, (N, n_groups, C)."""
+        comps = np.empty((p.shape[0], len(self.groups), self.process.n_components))
         for lo in range(0, p.shape[0], _CHUNK):  # bounded memory for the compiled expression's temporaries
-            comps[lo : lo + _CHUNK] = self.process.components_for_channels(p[lo : lo + _CHUNK], [g[0][1] for g in groups])
-        return mu, lum, groups, comps
+            comps[lo : lo + _CHUNK] = self.process.components_for_channels(p[lo : lo + _CHUNK], self.representatives)
+        return comps
 
-    @staticmethod
-    def _sum_channels(lum: np.ndarray, groups: list, comps: np.ndarray) -> np.ndarray:
-        acc = np.zeros((comps.shape[0], comps.shape[2]))
-        for k, group in enumerate(groups):
-            acc += lum[:, [i for i, _ in group]].sum(axis=1)[:, None] * comps[:, k]
-        return acc
+    def _scale(self, p: np.ndarray) -> np.ndarray:
+        return np.full(p.shape[0], self.fixed_scale) if self.fixed_scale else self.process.scale(p)
 
     def matrix_weights(self, p: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
         """sum_ch S_ch f_a(x1) f_b(x2) A_c,ch at given momenta, (N, C): the event density per
         component without flux factor and phase-space Jacobian."""
-        _, lum, groups, comps = self._channel_components(p, x1, x2)
-        return self._sum_channels(lum, groups, comps)
+        lum = self._luminosities(x1, x2, self._scale(p))
+        lum_groups = np.zeros((p.shape[0], len(self.groups)))
+        np.add.at(lum_groups.T, self.group_of, lum.T)
+        return np.einsum("ng,ngc->nc", lum_groups, self._components(p))
 
-    def evaluate(self, u: np.ndarray, rng: np.random.Generator | None = None, variations: bool = True):
-        """Momenta, per-component weight densities (N, C) in pb, per-channel SM densities and the
-        densities with the factorisation scale multiplied by each of ``scale_factors`` (N, F, C)."""
+    def evaluate(self, u: np.ndarray, rng: np.random.Generator | None = None, variations: bool = True,
+                 channels: bool = True):
+        """Momenta, per-component weight densities (N, C) in pb, per-channel SM densities (N, n_ch;
+        None unless ``channels``), x1, x2 and the densities with the factorisation scale multiplied by
+        each of ``scale_factors`` (N, F, C)."""
         p, x1, x2, jac = self.ps.map(u, rng)
         n, n_comp = u.shape[0], self.process.n_components
         keep = (x1 > 0) & (x1 <= 1) & (x2 > 0) & (x2 <= 1) & np.isfinite(jac)
         keep &= self.cuts.mask(p, self.visible)
+        if self.process.collider == "pp":
+            keep &= (x1 < 1) & (x2 < 1)
         dens = np.zeros((n, n_comp))
-        varied = np.zeros((n, len(self.scale_factors), n_comp))
-        chan = np.zeros((n, len(self.process.channels)))
-        if np.any(keep):
-            pk = p[keep]
-            mu, lum, groups, comps = self._channel_components(pk, x1[keep], x2[keep])
-            shat = x1[keep] * x2[keep] * self.sqrt_s**2
-            pref = jac[keep] / (2.0 * shat) * GEV2_TO_PB
-            rows = np.flatnonzero(keep)[:, None]
-            for k, group in enumerate(groups):
-                idx = [i for i, _ in group]
-                chan[rows, idx] = lum[:, idx] * comps[:, k, :1] * pref[:, None]
-            dens[keep] = self._sum_channels(lum, groups, comps) * pref[:, None]
-            for j, factor in enumerate(self.scale_factors if variations else ()):
-                # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
-                lum_v = self._luminosities(x1[keep], x2[keep], mu * factor)
-                varied[keep, j] = self._sum_channels(lum_v, groups, comps) * pref[:, None]
+        factors = self.scale_factors if variations else ()
+        varied = np.zeros((n, len(factors), n_comp))
+        chan = np.zeros((n, len(self.process.channels))) if channels else None
+        if not np.any(keep):
+            return p, dens, chan, x1, x2, varied
+        pk, x1k, x2k = p[keep], x1[keep], x2[keep]
+        comps = self._components(pk)
+        shat = x1k * x2k * self.sqrt_s**2
+        pref = jac[keep] / (2.0 * shat) * GEV2_TO_PB
+        if self.process.collider == "pp":
+            mu = self._scale(pk)
+            mus = [mu] + [mu * f for f in factors]
+            fas, fbs = self._pdfs(x1k, mus), self._pdfs(x2k, mus)
+            lum_groups = [self._group_luminosities(fa, fb) for fa, fb in zip(fas, fbs)]
+            if channels:
+                lum_ch = fas[0][:, self.a_index] * fbs[0][:, self.b_index] * self.symmetry
+        else:
+            lum_groups = [np.tile(np.bincount(self.group_of, self.symmetry), (pk.shape[0], 1))] * (1 + len(factors))
+            if channels:
+                lum_ch = np.ones((pk.shape[0], 1)) * self.symmetry
+        dens[keep] = np.einsum("ng,ngc->nc", lum_groups[0], comps) * pref[:, None]
+        for j in range(len(factors)):
+            # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
+            varied[keep, j] = np.einsum("ng,ngc->nc", lum_groups[j + 1], comps) * pref[:, None]
+        if channels:
+            chan[keep] = lum_ch * comps[:, self.group_of, 0] * pref[:, None]
         return p, dens, chan, x1, x2, varied
 
 
@@ -181,7 +212,7 @@ def adapt_grid(integrand: Integrand, config: GenerationConfig):
 
     @vegas.lbatchintegrand
     def f_ref(u):
-        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None, variations=False)
+        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None, variations=False, channels=False)
         return dens @ mono_ref
 
     integ = vegas.Integrator(integrand.ps.dims * [[0.0, 1.0]])
@@ -193,36 +224,84 @@ def adapt_grid(integrand: Integrand, config: GenerationConfig):
     return integ, info
 
 
+def freeze_integrator(integrator: Any) -> tuple[list, dict]:
+    """The adapted vegas state as plain data: grid nodes per axis and the integrator settings
+    (stratification, sigf). vegas' own pickling rebuilds the AdaptiveMap from other nodes, which
+    changes the grid; this keeps it bit for bit."""
+    if isinstance(integrator, tuple):
+        return integrator
+    _, _, state = integrator.__reduce__()
+    state = {k: v for k, v in dict(state).items() if k != "ran_array_generator"}
+    return [np.asarray(g, dtype=float).copy() for g in integrator.map.extract_grid()], state
+
+
+def thaw_integrator(frozen: tuple[list, dict]) -> Any:
+    """A vegas Integrator in exactly the frozen state."""
+    import vegas
+
+    grid, state = frozen
+    return vegas.Integrator(vegas.AdaptiveMap([np.array(g) for g in grid]), **state)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The events of one vegas batch of a pass that passed the cuts, with the batch's share of the
+    pass statistics. Weights are those of a complete estimate of sigma from this pass alone (not
+    yet divided by the number of passes)."""
+
+    momenta: np.ndarray
+    weights: np.ndarray  # (n, C) pb
+    variations: np.ndarray  # (n, F, C) pb
+    pdg: np.ndarray  # (n, P)
+    n_points: int  # phase-space points evaluated, kept or not
+    sum_ref: float  # sum of weights at theta_ref over the batch
+    var_stratified: float  # vegas' stratified variance of that sum
+
+
 @dataclass(frozen=True)
 class PassResult:
-    """One independent pass over the adapted grid: every point, kept or not (weights 0 if cut).
-
-    Weights are those of a complete estimate of sigma from this pass alone (not yet divided by
-    the number of passes)."""
+    """One independent pass over the adapted grid: its events that passed the cuts and its
+    statistics (sigma estimate and vegas' stratified variance at theta_ref)."""
 
     index: int
     momenta: np.ndarray
     weights: np.ndarray  # (N, C) pb
     variations: np.ndarray  # (N, F, C) pb
     pdg: np.ndarray  # (N, P), flavours drawn with the SM weight of each channel
-    hcube: np.ndarray  # vegas hypercube of each point
+    n_points: int
+    sum_ref: float
+    var_stratified: float
 
 
-def run_pass(integrand: Integrand, integrator: Any, config: GenerationConfig, index: int) -> PassResult:
-    """Stage 2: pass ``index`` (0-based) over the adapted grid, ~n_points/n_passes points, seeded from
-    (config.seed, index) only, so any worker produces the same pass."""
+def iter_pass(integrand: Integrand, integrator: Any, config: GenerationConfig, index: int) -> Iterator[Batch]:
+    """Stage 2, batch by batch: pass ``index`` (0-based) over the adapted grid, seeded from
+    (config.seed, index) only, so any worker produces the same pass. Vegas distributes the pass's
+    ~n_points/n_passes points over whole hypercubes (at least two each), so a pass holds about,
+    not exactly, that many points."""
     rng = _stream(config.seed, index + 1)
+    mono = monomial_values(integrand.process.powers, np.asarray(config.theta_ref))
+    # every pass starts from the adapted grid exactly as a worker receives it, never from the state
+    # an earlier pass left behind
+    integrator = thaw_integrator(freeze_integrator(integrator))
     integrator.set(neval=max(config.n_points // config.n_passes, 2), adapt=False, ran_array_generator=rng.random)
-    parts: dict[str, list] = {k: [] for k in ("p", "w", "varied", "pdg", "hcube")}
     for u, wgt, hcube in integrator.random_batch(yield_hcube=True):
         p, dens, chan, _, _, varied = integrand.evaluate(np.array(u), rng)
         wgt = np.asarray(wgt)
-        parts["p"].append(p)
-        parts["w"].append(dens * wgt[:, None])
-        parts["varied"].append(varied * wgt[:, None, None])
-        parts["pdg"].append(_draw_flavours(integrand.process, chan, rng))
-        parts["hcube"].append(np.array(hcube))
-    return PassResult(index, *(np.concatenate(parts[k]) for k in ("p", "w", "varied", "pdg", "hcube")))
+        w = dens * wgt[:, None]
+        ref = w @ mono
+        keep = ref != 0
+        pdg = _draw_flavours(integrand.process, chan, rng)
+        yield Batch(p[keep], w[keep], varied[keep] * wgt[keep, None, None], pdg[keep], int(len(wgt)),
+                    float(ref.sum()), _stratified_error(ref, np.asarray(hcube)) ** 2)
+
+
+def run_pass(integrand: Integrand, integrator: Any, config: GenerationConfig, index: int) -> PassResult:
+    """Stage 2: pass ``index`` in memory (see :func:`iter_pass`)."""
+    batches = list(iter_pass(integrand, integrator, config, index))
+    return PassResult(index, *(np.concatenate([getattr(b, k) for b in batches])
+                               for k in ("momenta", "weights", "variations", "pdg")),
+                      n_points=sum(b.n_points for b in batches), sum_ref=float(sum(b.sum_ref for b in batches)),
+                      var_stratified=float(sum(b.var_stratified for b in batches)))
 
 
 @dataclass(frozen=True)
@@ -235,54 +314,62 @@ class MCError:
     error_passes: float
 
 
-def estimate_error(passes: list[PassResult], theta_ref: np.ndarray, powers: np.ndarray) -> MCError:
+def estimate_error(passes: list[PassResult]) -> MCError:
     """Stage 3: sigma = mean of the passes' estimates; error = max(vegas' stratified error, spread of
     the passes), since the stratified estimate misses rare large weights when hypercubes hold
     few points."""
-    mono = monomial_values(powers, theta_ref)
     n = len(passes)
-    sums = np.array([float(np.sum(r.weights @ mono)) for r in passes])
+    sums = np.array([r.sum_ref for r in passes])
     sigma = float(sums.mean())
-    strat = math.sqrt(sum(_stratified_error(r.weights @ mono, r.hcube) ** 2 for r in passes)) / n
+    strat = math.sqrt(sum(r.var_stratified for r in passes)) / n
     spread = float(np.std(sums, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
     return MCError(sigma, max(strat, spread), strat, spread)
 
 
-def assemble(config: GenerationConfig, model: ComponentModel, passes: list[PassResult], error: MCError,
-             adapt_info: dict | None, timings: dict[str, float]) -> EventSample:
-    """Stage 4: the EventSample of the events that passed the cuts, weights averaged over passes."""
-    n = len(passes)
-    p = np.concatenate([r.momenta for r in passes])
-    w = np.concatenate([r.weights for r in passes]) / n
-    varied = np.concatenate([r.variations for r in passes]) / n
-    pdg = np.concatenate([r.pdg for r in passes])
-    keep = (w @ monomial_values(model.powers, np.asarray(config.theta_ref))) != 0
-    if not np.any(keep):
-        raise KinematicsError(
-            f"no phase-space point of {config.process} at sqrt(s) = {config.sqrt_s} GeV passed the cuts {config.cuts}; "
-            "loosen the cuts"
-        )
-    p, w, varied, pdg = p[keep], w[keep], varied[keep], pdg[keep]
-    provenance = {
+def _provenance(config: GenerationConfig, error: MCError, adapt_info: dict | None, n_points: int, n_events: int,
+                n_passes: int, timings: dict[str, float], execution: dict[str, Any]) -> dict[str, Any]:
+    return {
         "cross_section_pb": error.sigma,
         "cross_section_error_pb": error.error,
         "cross_section_error_stratified_pb": error.error_stratified,
         "cross_section_error_passes_pb": error.error_passes,
         "adaptation": adapt_info,
-        "n_points": int(len(keep)),
-        "n_events": int(keep.sum()),
-        "n_passes": n,
+        "n_points": int(n_points),
+        "n_events": int(n_events),
+        "n_passes": n_passes,
         "config_hash": config.config_hash,
         **{f"time_{k}_s": v for k, v in timings.items()},
+        "execution": execution,
         "versions": {"physinf": __version__, "numpy": np.__version__, "python": platform.python_version()},
     }
+
+
+def _no_events(config: GenerationConfig) -> KinematicsError:
+    return KinematicsError(
+        f"no phase-space point of {config.process} at sqrt(s) = {config.sqrt_s} GeV passed the cuts {config.cuts}; "
+        "loosen the cuts"
+    )
+
+
+def assemble(config: GenerationConfig, model: ComponentModel, passes: list[PassResult], error: MCError,
+             adapt_info: dict | None, timings: dict[str, float], execution: dict[str, Any] | None = None) -> EventSample:
+    """Stage 4: the EventSample of the events that passed the cuts, weights averaged over passes."""
+    n = len(passes)
+    p = np.concatenate([r.momenta for r in passes])
+    if not len(p):
+        raise _no_events(config)
+    w = np.concatenate([r.weights for r in passes]) / n
+    varied = np.concatenate([r.variations for r in passes]) / n
+    pdg = np.concatenate([r.pdg for r in passes])
+    n_points = sum(r.n_points for r in passes)
+    provenance = _provenance(config, error, adapt_info, n_points, len(p), n, timings, execution or {"n_workers": 1})
     return EventSample(
         process=model.name, coefficients=model.coefficients, powers=model.powers, labels=model.labels,
         momenta=p, pdg=pdg, weight_components=w, observables=model.observables(p),
         theta_ref=np.asarray(config.theta_ref), provenance=provenance,
         variations={f"muF_x{f:g}": varied[:, j] for j, f in enumerate(config.scale_factors)},
         config=config, mc_rel_error=error.error / abs(error.sigma) if error.sigma else None,
-        cutflow={"phase-space points": int(len(keep)), "generator cuts": int(keep.sum())},
+        cutflow={"phase-space points": int(n_points), "generator cuts": int(len(p))},
     )
 
 
@@ -303,24 +390,38 @@ def generate(
     sm: SMInputs | None = None,
     scale_factors: tuple[float, ...] = (0.5, 2.0),
     progress: bool = False,
-) -> EventSample:
+    out: str | Path | None = None,
+    n_workers: int = 1,
+    scheduler: Any = None,
+) -> Any:
     """Weighted parton-level events of ``process`` with exact morphing components.
 
     Args:
       process: a registered process name (``theory.processes.available_processes()``), or a
         component model standing in for one (a process with other SM inputs, a surrogate).
-      n_points: phase-space points evaluated after adaptation. Points that fail the cuts are
-        dropped, so the sample holds at most ``n_points`` events (``len(sample)``).
+      n_points: phase-space points evaluated after adaptation (the size of the run, not of the
+        sample). Vegas rounds each of the n_passes passes to whole hypercubes, so the run
+        evaluates about n_points points (``sample.provenance["n_points"]``, typically within a
+        few per cent); points that fail the cuts are dropped, so the sample holds fewer events
+        (``len(sample)``; ``sample.cutflow`` records both numbers).
       sqrt_s: collider energy in GeV. theta_ref: reference Wilson coefficients (default SM);
         vegas adapts to the weight there and the stored joint score refers to it.
-      seed: integer seed (runs are reproducible). pdf: LHAPDF set name or path to a .dat file
-        (default NNPDF31_lo_as_0118). cuts: generator cuts (default: the process's
-        ``default_cuts``). scale: a fixed factorisation scale in GeV, or None for the process's
-        dynamic scale. adapt: train the vegas grid first (n_iterations x n_adapt
-        evaluations); False gives plain importance sampling on the process's phase-space map.
-        n_passes: independent passes over the grid. sm: SM inputs (default theory.sm.SM).
+      seed: integer seed (runs are reproducible, bit for bit, whatever n_workers). pdf: LHAPDF
+        set name or path to a .dat file (default NNPDF31_lo_as_0118). cuts: generator cuts
+        (default: the process's ``default_cuts``). scale: a fixed factorisation scale in GeV, or
+        None for the process's dynamic scale. adapt: train the vegas grid first (n_iterations x
+        n_adapt evaluations); False gives plain importance sampling on the process's phase-space
+        map. n_passes: independent passes over the grid (also the unit of work of a worker). sm:
+        SM inputs (default theory.sm.SM).
       scale_factors: factorisation-scale multipliers whose morphing weights are stored as
         variations "muF_x<factor>" (for theory-uncertainty templates); () for none.
+      out: an HDF5 path: the events are written there batch by batch (memory bounded by a batch of
+        ~1e5 points per pass in flight, not by the run) and an :class:`EventFile` (a lazy view of the
+        file) is returned instead of an in-memory EventSample. The path is checked before any work;
+        the file appears only when the run has finished (nothing half-written is ever left).
+      n_workers: local worker processes that run the passes (1: in this process).
+      scheduler: a dask.distributed ``Client`` or scheduler address running the passes instead
+        (needs the ``dist`` extra).
     The settings become ``sample.config`` (a GenerationConfig, hashed); see
     :func:`generate_from_config` to run a config directly.
     """
@@ -336,12 +437,23 @@ def generate(
         n_adapt=n_adapt, n_iterations=n_iterations, n_passes=n_passes, sm=sm,
         model="exact" if model is None else model.model_id,
     )
-    return generate_from_config(config, model=model, progress=progress)
+    return generate_from_config(config, model=model, progress=progress, out=out, n_workers=n_workers,
+                                scheduler=scheduler)
 
 
-def generate_from_config(config: GenerationConfig, *, model: ComponentModel | None = None,
-                         progress: bool = False) -> EventSample:
-    """Run the four stages for a config (resolved first); ``model`` for a non-exact component model."""
+def generate_from_config(config: GenerationConfig, *, model: ComponentModel | None = None, progress: bool = False,
+                         out: str | Path | None = None, n_workers: int = 1, scheduler: Any = None) -> Any:
+    """Run the four stages for a config (resolved first); ``model`` for a non-exact component model.
+    ``out``, ``n_workers``, ``scheduler``: as in :func:`generate` (how the run executes, not which
+    events it makes: they are not part of the config)."""
+    from physinf.simulate import parallel
+
+    executor = parallel.make_executor(n_workers, scheduler)
+    writer = None
+    if out is not None:
+        from physinf.simulate.eventfile import EventWriter
+
+        writer = EventWriter.check(out)  # before any long work
     config = config.resolved()
     t0 = time.perf_counter()
     proc = resolve_model(config, model)
@@ -353,16 +465,30 @@ def generate_from_config(config: GenerationConfig, *, model: ComponentModel | No
         from tqdm.auto import tqdm
 
         bar = tqdm(total=config.n_passes, desc=f"generating {config.process}", unit="pass")
-    passes = []
-    for k in range(config.n_passes):
-        passes.append(run_pass(integrand, integ, config, k))
+    try:
+        if writer is None:
+            passes = executor.run_passes(integrand, integ, config, bar)
+            error = estimate_error(passes)
+            t_gen = time.perf_counter() - t0 - t_adapt
+            return assemble(config, proc, passes, error, adapt_info, {"adapt": t_adapt, "generate": t_gen},
+                            executor.describe())
+        with writer.open(proc, config) as sink:
+            stats = executor.stream_passes(integrand, integ, config, sink, bar)
+            error = estimate_error(stats)
+            if sink.n_events == 0:
+                raise _no_events(config)
+            t_gen = time.perf_counter() - t0 - t_adapt
+            n_points = sum(s.n_points for s in stats)
+            sink.finish(_provenance(config, error, adapt_info, n_points, sink.n_events, len(stats),
+                                    {"adapt": t_adapt, "generate": t_gen}, executor.describe()),
+                        mc_rel_error=error.error / abs(error.sigma) if error.sigma else None,
+                        cutflow={"phase-space points": int(n_points), "generator cuts": int(sink.n_events)},
+                        n_passes=len(stats))
+        return writer.result()
+    finally:
         if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    error = estimate_error(passes, np.asarray(config.theta_ref), proc.powers)
-    t_gen = time.perf_counter() - t0 - t_adapt
-    return assemble(config, proc, passes, error, adapt_info, {"adapt": t_adapt, "generate": t_gen})
+            bar.close()
+        executor.close()
 
 
 def _stratified_error(values: np.ndarray, hcube: np.ndarray) -> float:
@@ -380,10 +506,8 @@ def _stratified_error(values: np.ndarray, hcube: np.ndarray) -> float:
 
 def _draw_flavours(proc: ComponentModel, chan: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = chan.shape[0]
-    pdg = np.zeros((n, proc.n_particles), dtype=np.int32)
     total = chan.sum(axis=1)
-    cdf = np.cumsum(chan, axis=1) / np.where(total > 0, total, 1.0)[:, None]
-    pick = np.minimum((cdf < rng.uniform(size=n)[:, None]).sum(axis=1), chan.shape[1] - 1)
+    cdf = np.cumsum(chan, axis=1)
+    pick = np.minimum((cdf < (rng.uniform(size=n) * total)[:, None]).sum(axis=1), chan.shape[1] - 1)
     table = np.array([list(ch.incoming) + list(ch.outgoing) for ch in proc.channels], dtype=np.int32)
-    pdg[:] = table[pick][:, : proc.n_particles]
-    return pdg
+    return table[pick][:, : proc.n_particles]

@@ -7,7 +7,8 @@ A process module builds, once, SymPy expressions for each *morphing component*:
 spin- and colour-averaged, as functions of the momentum-component symbols of its
 particles (incoming first, all momenta physical, i.e. incoming ones flow in) and of
 coupling symbols whose numbers depend on the parton channel. Numbers come from
-``lambdify`` with common-subexpression elimination; nothing is typed twice.
+compiled code generated from them (``theory.processes._compile``: the coupling dependence factored
+out of the kinematics, common-subexpression elimination, numpy or numba); nothing is typed twice.
 
 Identical final-state particles: the 1/n! factor belongs to the cross section and is
 stored in ``Channel.symmetry_factor``, never inside |M|^2.
@@ -16,6 +17,7 @@ stored in ``Channel.symmetry_factor``, never inside |M|^2.
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Literal, Mapping, Sequence, TypeVar
@@ -24,6 +26,7 @@ import numpy as np
 import sympy as sp
 
 from theory.cuts import Cuts
+from theory.processes._compile import CompiledComponents, MissingKernelError, NotPolynomialError
 from theory.errors import InvalidParameterError, KinematicsError, UnknownNameError, did_you_mean
 from theory.morphing import monomial_values, monomials
 from theory.observables import pair_observables
@@ -71,6 +74,7 @@ class PhaseSpaceHint:
 
 
 ProcessT = TypeVar("ProcessT", bound="Process")
+_COMPILE_LOCK = threading.RLock()
 
 
 class Process:
@@ -109,6 +113,13 @@ class Process:
 
     def __init__(self, sm: SMInputs = SM) -> None:
         self.sm = sm
+
+    # cached SymPy objects are rebuilt on demand; a pickled copy (a worker process) carries the
+    # compiled kernels instead
+    _UNPICKLED = ("component_expressions", "_numeric", "momenta", "theta_symbols")
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
 
     def with_sm(self: ProcessT, sm: SMInputs) -> ProcessT:
         """The same process with other SM inputs. Only numbers change: the SymPy expressions and
@@ -198,8 +209,36 @@ class Process:
 
     @cached_property
     def _numeric(self) -> Callable:
+        """Plain ``lambdify`` of every component (couplings as arguments): the fallback for
+        expressions that are not polynomials in their channel couplings."""
         args = [s for label in self.labels for s in self.momenta[label]] + list(self.coupling_symbols)
         return sp.lambdify(args, self.component_expressions, modules="numpy", cse=True)
+
+    @cached_property
+    def _compiled_cache(self) -> dict:
+        # shared with the copies ``with_sm`` makes (the expressions are the same)
+        return {}
+
+    def varying_couplings(self) -> tuple[sp.Symbol, ...]:
+        """Coupling symbols whose values differ between this process's channels."""
+        chs = self.channels
+        return tuple(s for s in self.coupling_symbols if len({ch.couplings.get(s.name, 0.0) for ch in chs}) > 1)
+
+    def compiled(self) -> CompiledComponents | None:
+        """The compiled components (built once, seconds for large processes), or None when the
+        expressions are not polynomials in the channel couplings (then ``lambdify`` serves)."""
+        varying = self.varying_couplings()
+        key = tuple(s.name for s in varying)
+        cache = self._compiled_cache
+        with _COMPILE_LOCK:
+            if key not in cache:
+                try:
+                    cache[key] = CompiledComponents(self.component_expressions,
+                                                    [self.momenta[label] for label in self.labels],
+                                                    self.coupling_symbols, varying)
+                except NotPolynomialError:
+                    cache[key] = None
+            return cache[key]
 
     def check_theta(self, theta: Sequence[float] | np.ndarray) -> np.ndarray:
         """Validate a Wilson-coefficient vector (or a stack of them) for this process."""
@@ -231,24 +270,42 @@ class Process:
 
     def components(self, p: np.ndarray, channel: Channel | None = None) -> np.ndarray:
         """Averaged |M|^2 components A_c(z), shape (n_events, n_components)."""
-        p = self._check_momenta(p)
         channel = channel if channel is not None else self.channels[0]
-        couplings = [channel.couplings.get(s.name, 0.0) for s in self.coupling_symbols]
-        cols = [p[:, i, j] for i in range(self.n_particles) for j in range(4)]
-        values = self._numeric(*cols, *couplings)
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (p.shape[0],)) for v in values], axis=-1)
+        return self.components_for_channels(p, [channel])[:, 0]
 
     def components_for_channels(self, p: np.ndarray, channels: Sequence[Channel]) -> np.ndarray:
         """A_c(z) for several channels at once, shape (n_events, n_channels, n_components).
 
-        Couplings enter the compiled expressions as (1, n_channels) arrays, so every purely
-        kinematic subexpression is evaluated once and shared by all channels."""
+        The kinematic coefficient functions are evaluated once per event and the channels enter
+        through one matrix product with their coupling monomials (``theory.processes._compile``);
+        channels that differ in a coupling common to all of this process's own channels (e.g. a
+        channel with the Z switched off) are evaluated in separate batches."""
         p = self._check_momenta(p)
-        couplings = [np.array([ch.couplings.get(s.name, 0.0) for ch in channels])[None, :] for s in self.coupling_symbols]
-        cols = [p[:, i, j][:, None] for i in range(self.n_particles) for j in range(4)]
+        channels = list(channels)
+        out = np.empty((p.shape[0], len(channels), self.n_components))
+        if not channels:
+            return out
+        comp = self.compiled()
+        if comp is None:
+            for j, ch in enumerate(channels):
+                out[:, j] = self._lambdified(p, ch)
+            return out
+        batches: dict[tuple, list[int]] = {}
+        for j, ch in enumerate(channels):
+            batches.setdefault(tuple(float(ch.couplings.get(s.name, 0.0)) for s in comp.common), []).append(j)
+        for idx in batches.values():
+            try:
+                out[:, idx] = comp.evaluate(p, [channels[j] for j in idx])
+            except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
+                self._compiled_cache.clear()
+                return self.components_for_channels(p, channels)
+        return out
+
+    def _lambdified(self, p: np.ndarray, channel: Channel) -> np.ndarray:
+        couplings = [channel.couplings.get(s.name, 0.0) for s in self.coupling_symbols]
+        cols = [p[:, i, j] for i in range(self.n_particles) for j in range(4)]
         values = self._numeric(*cols, *couplings)
-        shape = (p.shape[0], len(channels))
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values], axis=-1)
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (p.shape[0],)) for v in values], axis=-1)
 
     def amplitude2(self, p: np.ndarray, theta: Sequence[float], channel: Channel | None = None) -> np.ndarray:
         """Averaged |M|^2 at Wilson coefficients theta."""
