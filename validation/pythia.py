@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from physinf._io import require
-from theory.errors import PDFError
+from theory.errors import PDFError, PhysinfError
 from theory.sm import SMInputs
 
 __all__ = ["pythia_wbf", "matched_sm_inputs", "PYTHIA_ALPHA_EM_MZ", "PYTHIA_SW2"]
