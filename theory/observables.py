@@ -12,7 +12,7 @@ from theory.errors import KinematicsError
 from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, minkowski, pseudorapidity, pt, rapidity
 from theory.sm import SM
 
-__all__ = ["wbf_observables", "wbf_invariants", "pair_observables"]
+__all__ = ["wbf_observables", "wbf_invariants", "pair_observables", "dilepton_observables"]
 
 
 def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
@@ -31,6 +31,27 @@ def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.
         f"delta_eta_{prefix}{prefix}": np.abs(pseudorapidity(lead) - pseudorapidity(sub)),
         f"delta_phi_{prefix}{prefix}": delta_phi_jj_signed(a, b),
     }
+
+
+def dilepton_observables(l_minus: np.ndarray, l_plus: np.ndarray) -> dict[str, np.ndarray]:
+    """Observables of a lepton pair that know the charges: mass, rapidity and p_T of the pair and
+    the Collins-Soper angle of the negative lepton,
+
+        cos θ_CS = sign(p_z,ll) 2 (p1⁺ p2⁻ − p1⁻ p2⁺) / (m_ll √(m_ll² + p_T,ll²)),  p± = (E ± p_z)/√2,
+
+    (Collins, Soper, Phys. Rev. D16 (1977) 2219) with 1 = l⁻, 2 = l⁺; the sign of the pair's p_z
+    stands in for the (unknown) quark direction in p p collisions. Its forward-backward asymmetry
+    is the γ/Z interference that four-fermion operators change."""
+    q = l_minus + l_plus
+    m2 = np.maximum(mass2(q), 0.0)
+    m = np.sqrt(m2)
+    pt_ll = pt(q)
+    p1p, p1m = (l_minus[:, 0] + l_minus[:, 3]) / np.sqrt(2), (l_minus[:, 0] - l_minus[:, 3]) / np.sqrt(2)
+    p2p, p2m = (l_plus[:, 0] + l_plus[:, 3]) / np.sqrt(2), (l_plus[:, 0] - l_plus[:, 3]) / np.sqrt(2)
+    sign = np.where(q[:, 3] >= 0, 1.0, -1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cos_cs = sign * 2 * (p1p * p2m - p1m * p2p) / (m * np.sqrt(m2 + pt_ll**2))
+    return {"m_ll": m, "y_ll": rapidity(q), "pt_ll": pt_ll, "cos_theta_cs": cos_cs}
 
 
 def wbf_invariants(momenta: np.ndarray, m_w: float = SM.mW) -> dict[str, np.ndarray]:
@@ -85,6 +106,8 @@ def wbf_observables(momenta: np.ndarray, m_higgs: float = SM.mH, m_w: float = SM
     if momenta.ndim != 3 or momenta.shape[1:] != (5, 4):
         raise KinematicsError(f"WBF momenta must have shape (N, 5, 4) ordered (pa, pb, p1, p2, pH), got {momenta.shape}")
     obs = pair_observables(momenta[:, 2], momenta[:, 3], "j")
+    obs["sin_delta_phi_jj"] = np.sin(obs["delta_phi_jj"])  # the CP-odd structure, smooth across +-pi
+    obs["cos_delta_phi_jj"] = np.cos(obs["delta_phi_jj"])
     obs["x_p1"] = obs["pt_j1"] / m_higgs
     obs["x_p2"] = obs["pt_j2"] / m_higgs
     obs["pt_h"] = pt(momenta[:, 4])

@@ -110,6 +110,9 @@ class Process:
     visible_particles: tuple[int, ...] | None = None
     # prefix of the default pair observables ("j" jets, "l" leptons)
     observable_prefix: str = "j"
+    # a minimal set of observables that fixes the observable event up to its symmetries (the
+    # default inputs of learned estimators); empty: all of ``observables``
+    features: tuple[str, ...] = ()
 
     def __init__(self, sm: SMInputs = SM) -> None:
         self.sm = sm
@@ -129,6 +132,7 @@ class Process:
         new = copy.copy(self)
         new.sm = sm
         new.__dict__.pop("channels", None)
+        new.__dict__.pop("_varying", None)
         return new
 
     # ---- to implement
@@ -219,10 +223,14 @@ class Process:
         # shared with the copies ``with_sm`` makes (the expressions are the same)
         return {}
 
-    def varying_couplings(self) -> tuple[sp.Symbol, ...]:
-        """Coupling symbols whose values differ between this process's channels."""
+    @cached_property
+    def _varying(self) -> tuple[sp.Symbol, ...]:
         chs = self.channels
         return tuple(s for s in self.coupling_symbols if len({ch.couplings.get(s.name, 0.0) for ch in chs}) > 1)
+
+    def varying_couplings(self) -> tuple[sp.Symbol, ...]:
+        """Coupling symbols whose values differ between this process's channels."""
+        return self._varying
 
     def compiled(self) -> CompiledComponents | None:
         """The compiled components (built once, seconds for large processes), or None when the
@@ -299,6 +307,30 @@ class Process:
             except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
                 self._compiled_cache.clear()
                 return self.components_for_channels(p, channels)
+        return out
+
+    def combined_components(self, p: np.ndarray, channels: Sequence[Channel], weights: Sequence[float]) -> np.ndarray:
+        """sum_c weights_c A_c(z) for several channels at once, (n_events, n_channels): e.g. |M|^2 at
+        one theta with weights = monomial_values(powers, theta). Components with weight 0 are not
+        evaluated at all (the generator's vegas adaptation at the SM needs the SM component only)."""
+        p = self._check_momenta(p)
+        channels = list(channels)
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != (self.n_components,):
+            raise InvalidParameterError(f"weights must have one value per component ({self.n_components}), got shape {weights.shape}")
+        comp = self.compiled()
+        if comp is None or not channels:
+            return self.components_for_channels(p, channels) @ weights
+        out = np.empty((p.shape[0], len(channels)))
+        batches: dict[tuple, list[int]] = {}
+        for j, ch in enumerate(channels):
+            batches.setdefault(tuple(float(ch.couplings.get(s.name, 0.0)) for s in comp.common), []).append(j)
+        for idx in batches.values():
+            try:
+                out[:, idx] = comp.evaluate_combined(p, [channels[j] for j in idx], weights)
+            except MissingKernelError:
+                self._compiled_cache.clear()
+                return self.combined_components(p, channels, weights)
         return out
 
     def _lambdified(self, p: np.ndarray, channel: Channel) -> np.ndarray:

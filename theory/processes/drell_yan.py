@@ -46,6 +46,7 @@ import numpy as np
 import sympy as sp
 
 from theory.cuts import Cuts
+from theory.observables import dilepton_observables, pair_observables
 from theory.processes.base import Channel, PhaseSpaceHint, Process
 from theory.processes.ee_mumu import (
     GEV2_PER_TEV2,
@@ -92,6 +93,12 @@ class DrellYan(Process):
     references = ("arXiv:1008.4884", "arXiv:1804.07407")
     default_cuts = Cuts(m_min=50.0)  # m_ll > 50 GeV: the photon pole at m_ll = 0 needs a lower cut
     observable_prefix = "l"
+    features = ("m_ll", "y_ll", "cos_theta_cs")  # a 2 -> 2 event up to the azimuth
+
+    def observables(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        """Lepton-pair observables (p_T-ordered) plus m_ll, y_ll, p_T,ll and cos θ_CS of the e⁻."""
+        p = self._check_momenta(p)
+        return pair_observables(p[:, 2], p[:, 3], "l") | dilepton_observables(p[:, 2], p[:, 3])
 
     @property
     def phase_space(self) -> PhaseSpaceHint:  # type: ignore[override]

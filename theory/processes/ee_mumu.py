@@ -55,6 +55,7 @@ import numpy as np
 import sympy as sp
 
 from theory.dirac import contract, current_tensor
+from theory.observables import pair_observables
 from theory.processes.base import Channel, PhaseSpaceHint, Process
 from theory.sm import SMInputs
 
@@ -163,6 +164,13 @@ class EEMuMu(Process):
     }
 
     observable_prefix = "l"
+    features = ("cos_theta",)
+
+    def observables(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        """Muon-pair observables and cos θ of the μ⁻ with respect to the e⁻ beam (+z)."""
+        p = self._check_momenta(p)
+        mu = p[:, 2]
+        return pair_observables(p[:, 2], p[:, 3], "l") | {"cos_theta": mu[:, 3] / np.linalg.norm(mu[:, 1:], axis=1)}
 
     @property
     def phase_space(self) -> PhaseSpaceHint:  # type: ignore[override]

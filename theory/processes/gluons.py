@@ -75,6 +75,7 @@ class _MultiGluon(Process):
     collider = "pp"
     references = ("Parke-Taylor PRL 56 (1986) 2459", "Mangano-Parke Phys.Rept. 200 (1991) 301")
     default_cuts = Cuts(pt_min=50.0, abs_eta_max=2.5, dr_min=0.4)
+    features = ("pt_j1", "eta_j1", "eta_j2")  # g g -> g g; g g -> g g g adds its own
     alpha_s_power: int = 2
 
     @property
@@ -124,3 +125,4 @@ class GGtoGGG(_MultiGluon):
     labels = ("pa", "pb", "p1", "p2", "p3")
     phase_space = PhaseSpaceHint("2to3", masses=(0.0, 0.0, 0.0))
     alpha_s_power = 3
+    features = ("pt_j1", "pt_j2", "eta_j1", "eta_j2", "delta_phi_jj", "pt_j3")

@@ -87,6 +87,9 @@ class WBF(Process):
 
     default_cuts = Cuts(pt_min=20.0, abs_eta_max=5.0)
     visible_particles = (2, 3)  # the two jets; the Higgs decays (detector level)
+    # jet p_T (as p_T/m_H), pseudorapidities, the signed azimuthal angle and the Higgs rapidity fix
+    # the unlabelled event up to a rotation about the beam
+    features = ("x_p1", "x_p2", "eta_j1", "eta_j2", "sin_delta_phi_jj", "cos_delta_phi_jj", "y_h")
 
     @property
     def phase_space(self) -> PhaseSpaceHint:  # type: ignore[override]
