@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from physinf.errors import InvalidParameterError, PhysinfError
+from physinf.errors import InvalidParameterError
 
 __all__ = ["ConfigError", "SCHEMA_VERSION", "SCHEMA", "load_config", "validate_config", "config_hash", "STAGES"]
 
@@ -26,7 +26,7 @@ SCHEMA_VERSION = 1
 STAGES = ("surrogate", "events", "detect", "train", "distill", "sbi", "fit", "report")
 
 
-class ConfigError(PhysinfError, InvalidParameterError):
+class ConfigError(InvalidParameterError):
     """A run config that cannot be used: the message names the key, the value and what is allowed."""
 
 
