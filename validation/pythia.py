@@ -23,7 +23,8 @@ from physinf._io import require
 from theory.errors import PDFError, PhysinfError
 from theory.sm import SMInputs
 
-__all__ = ["pythia_wbf", "matched_sm_inputs", "PYTHIA_ALPHA_EM_MZ", "PYTHIA_SW2"]
+__all__ = ["pythia_wbf", "matched_sm_inputs", "PYTHIA_ALPHA_EM_MZ", "PYTHIA_SW2", "pythia_rate", "pythia_time_to_error",
+           "RATE_PROCESSES"]
 
 PYTHIA_ALPHA_EM_MZ = 0.00781751
 PYTHIA_SW2 = 0.2312
@@ -113,3 +114,80 @@ def pythia_wbf(
         "momenta": out,
         "settings": settings,
     }
+
+
+# ---------------------------------------------------------------------------- rates (issue 10)
+# Hard-process-only settings of the processes the generation benchmark times against physinf.
+# Separate from pythia_wbf (the cross-section reference): these only need Pythia's speed and its
+# running sigma estimate, with cuts close to physinf's default generator cuts.
+RATE_PROCESSES: dict[str, list[str]] = {
+    # WBF exactly as pythia_wbf (inclusive, fixed scale 125 GeV)
+    "wbf": ["HiggsSM:ff2Hff(t:WW) = on", "HiggsSM:ff2Hff(t:ZZ) = on", "SigmaProcess:factorScale3VV = 6",
+            "SigmaProcess:factorFixScale = 15625", "25:m0 = 125.0"],
+    # q qbar -> gamma*/Z -> e+ e-, m_ll > 50 GeV (physinf's drell_yan default cut)
+    "drell_yan": ["WeakSingleBoson:ffbar2gmZ = on", "PhaseSpace:mHatMin = 50", "23:onMode = off", "23:onIfAny = 11"],
+    # g g -> g g g with pT > 50 GeV for all three and Delta R > 0.4 (physinf's gg_ggg cuts, without |eta| < 2.5)
+    "gg_ggg": ["HardQCD:gg2ggg = on", "PhaseSpace:pTHatMin = 50", "PhaseSpace:pTHat3Min = 50", "PhaseSpace:RsepMin = 0.4"],
+}
+
+
+def _rate_pythia(process: str, seed: int, sqrt_s: float, pdf_file: str | None):
+    pythia8mc = _import_pythia()
+    if process not in RATE_PROCESSES:
+        raise PhysinfError(f"no Pythia rate settings for {process!r}; known: {', '.join(RATE_PROCESSES)}")
+    if pdf_file is None:
+        from theory.pdf import load_pdf
+
+        pdf_file = str(load_pdf("NNPDF31_lo_as_0118").path)
+    py = pythia8mc.Pythia("", False)
+    settings = [f"Beams:eCM = {sqrt_s}", f"PDF:pSet = LHAGrid1:{pdf_file}", "PartonLevel:all = off",
+                "HadronLevel:all = off", "Random:setSeed = on", f"Random:seed = {seed}", "Next:numberCount = 0",
+                "Print:quiet = on", *RATE_PROCESSES[process]]
+    if process == "wbf":
+        settings += ["ProcessLevel:resonanceDecays = off", "SigmaProcess:alphaEMorder = -1",
+                     f"StandardModel:alphaEMmZ = {PYTHIA_ALPHA_EM_MZ}", f"StandardModel:sin2thetaW = {PYTHIA_SW2}",
+                     f"StandardModel:sin2thetaWbar = {PYTHIA_SW2}"]
+    for line in settings:
+        if not py.readString(line):
+            raise PhysinfError(f"Pythia rejected the setting {line!r}")
+    return py, settings
+
+
+def pythia_rate(process: str, n_events: int, *, seed: int = 1, sqrt_s: float = 13000.0, pdf_file: str | None = None) -> dict:
+    """Hard-process events per second of Pythia 8 for ``process`` (a key of RATE_PROCESSES), after
+    initialisation, with its cross section and error after ``n_events`` events."""
+    py, settings = _rate_pythia(process, seed, sqrt_s, pdf_file)
+    t0 = time.perf_counter()
+    if not py.init():
+        raise PhysinfError(f"Pythia failed to initialise {process}")
+    t_init = time.perf_counter() - t0
+    n = 0
+    t0 = time.perf_counter()
+    while n < n_events:
+        if py.next():
+            n += 1
+    elapsed = time.perf_counter() - t0
+    info = py.infoPython()
+    return {"events_per_second": n_events / elapsed, "time_init_s": t_init, "sigma_pb": info.sigmaGen() * 1e9,
+            "sigma_error_pb": info.sigmaErr() * 1e9, "n_events": n_events, "settings": settings}
+
+
+def pythia_time_to_error(process: str, rel_error: float = 0.01, *, seed: int = 1, sqrt_s: float = 13000.0,
+                         pdf_file: str | None = None, max_events: int = 10_000_000) -> dict:
+    """Wall time (initialisation included) until Pythia's own sigmaErr/sigmaGen falls to ``rel_error``
+    (checked every 100 events)."""
+    py, _ = _rate_pythia(process, seed, sqrt_s, pdf_file)
+    t0 = time.perf_counter()
+    if not py.init():
+        raise PhysinfError(f"Pythia failed to initialise {process}")
+    n = 0
+    while n < max_events:
+        if py.next():
+            n += 1
+            if n % 100 == 0:
+                info = py.infoPython()  # a snapshot: fetch it again to see the running estimate
+                if info.sigmaGen() > 0 and info.sigmaErr() <= rel_error * info.sigmaGen():
+                    break
+    info = py.infoPython()
+    return {"time_s": time.perf_counter() - t0, "n_events": n, "sigma_pb": info.sigmaGen() * 1e9,
+            "sigma_error_pb": info.sigmaErr() * 1e9}

@@ -111,6 +111,34 @@ class Integrand:
             comps[lo : lo + _CHUNK] = self.process.components_for_channels(p[lo : lo + _CHUNK], self.representatives)
         return comps
 
+    def reference_density(self, u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """sum_c weights_c dsigma_c (N,) in pb at points u: what vegas adapts to (weights = the
+        monomials at theta_ref). Processes evaluate only the components with non-zero weight."""
+        p, x1, x2, jac = self.ps.map(u, None)
+        keep = (x1 > 0) & (x1 <= 1) & (x2 > 0) & (x2 <= 1) & np.isfinite(jac) & self.cuts.mask(p, self.visible)
+        if self.process.collider == "pp":
+            keep &= (x1 < 1) & (x2 < 1)
+        out = np.zeros(u.shape[0])
+        if not np.any(keep):
+            return out
+        pk, x1k, x2k = p[keep], x1[keep], x2[keep]
+        combined = getattr(self.process, "combined_components", None)
+        comb = np.empty((pk.shape[0], len(self.groups)))
+        for lo in range(0, pk.shape[0], _CHUNK):
+            part = pk[lo : lo + _CHUNK]
+            if combined is not None:
+                comb[lo : lo + _CHUNK] = combined(part, self.representatives, weights)
+            else:
+                comb[lo : lo + _CHUNK] = self.process.components_for_channels(part, self.representatives) @ weights
+        if self.process.collider == "pp":
+            (fa,), (fb,) = self._pdfs(x1k, [self._scale(pk)]), self._pdfs(x2k, [self._scale(pk)])
+            lum = self._group_luminosities(fa, fb)
+        else:
+            lum = np.bincount(self.group_of, self.symmetry)[None, :]
+        pref = jac[keep] / (2.0 * x1k * x2k * self.sqrt_s**2) * GEV2_TO_PB
+        out[keep] = np.sum(lum * comb, axis=1) * pref
+        return out
+
     def _scale(self, p: np.ndarray) -> np.ndarray:
         return np.full(p.shape[0], self.fixed_scale) if self.fixed_scale else self.process.scale(p)
 
@@ -212,8 +240,7 @@ def adapt_grid(integrand: Integrand, config: GenerationConfig):
 
     @vegas.lbatchintegrand
     def f_ref(u):
-        _, dens, _, _, _, _ = integrand.evaluate(np.asarray(u), None, variations=False, channels=False)
-        return dens @ mono_ref
+        return integrand.reference_density(np.asarray(u), mono_ref)
 
     integ = vegas.Integrator(integrand.ps.dims * [[0.0, 1.0]])
     integ.set(ran_array_generator=_stream(config.seed, _ADAPT_STREAM).random)

@@ -33,6 +33,24 @@ def _below(knots: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.clip(i, 0, len(knots) - 2)
 
 
+def _fast():
+    """The numba loop for all flavours at once (theory.pdf._fastinterp), or None without numba."""
+    global _FAST
+    if _FAST is None:
+        import importlib.util
+        import os
+
+        _FAST = False
+        if os.environ.get("PHYSINF_KERNEL_BACKEND", "").strip().lower() != "numpy" and importlib.util.find_spec("numba"):
+            from ._fastinterp import hermite_all_flavours
+
+            _FAST = hermite_all_flavours
+    return _FAST or None
+
+
+_FAST = None
+
+
 def _interp_subgrid(sg: Subgrid, col: int | None, x: np.ndarray, q2: np.ndarray) -> np.ndarray:
     """Interpolate inside one subgrid. col=None gives all flavours, shape (N, nf)."""
     tab = sg.vd if col is None else sg.vd_by_flav[col]  # (nx*nq, 2[, nf]): value, d/dlogx
@@ -57,6 +75,11 @@ def _interp_subgrid(sg: Subgrid, col: int | None, x: np.ndarray, q2: np.ndarray)
 
         lo, hi = lin_x(iq), lin_x(iq + 1)
         return lo + tq[ext] * (hi - lo)
+
+    fast = _fast() if col is None else None
+    if fast is not None and x.size:
+        out = np.empty((x.shape[0], tab.shape[2]))
+        return fast(np.ascontiguousarray(tab), base, iq, nq, tx, dlx, tq, np.ascontiguousarray(logq2s, dtype=float), out)
 
     # Hermite basis in log x, computed once per point; slopes scaled by the interval width.
     t2 = tx * tx

@@ -251,8 +251,7 @@ class _Kernel:
                 self._numba = _load_numba(self.numba_source(), self.name)
             return self._numba
 
-    def __call__(self, P: np.ndarray, cp: np.ndarray, backend: str) -> np.ndarray:
-        out = np.empty((P.shape[0], self.n_out))
+    def __call__(self, P: np.ndarray, cp: np.ndarray, backend: str, out: np.ndarray) -> np.ndarray:
         if backend == "numba":
             self.numba_function()(P, cp, out)
         else:
@@ -260,29 +259,32 @@ class _Kernel:
         return out
 
 
+def _write_once(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        tmp = folder / f".{name}.{uuid.uuid4().hex}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return path
+
+
 def _load_numba(source: str, name: str) -> Callable:
-    """Write the generated source to the cache folder (content-addressed) and import it, so numba's
-    ``cache=True`` keeps the machine code across runs and processes."""
+    """Write the generated source to the cache folder (content-addressed) and import it as a module
+    of that folder, so numba's ``cache=True`` keeps the machine code across runs and processes."""
+    import sys
+
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    folder = cache_dir() / "kernels"
-    path = folder / f"k_{digest}.py"
+    module_name = f"physinf_kernel_{digest}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            tmp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
-            tmp.write_text(source)
-            os.replace(tmp, path)
-    except OSError:  # read-only home: compile without the disk cache
+        folder = cache_dir() / "kernels"
+        _write_once(folder, module_name + ".py", source)
+    except OSError:  # read-only home: a private temporary folder
         folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"physinf-kernels-{os.getuid()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"k_{digest}.py"
-        if not path.exists():
-            tmp = folder / f".{path.name}.{uuid.uuid4().hex}.tmp"
-            tmp.write_text(source)
-            os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(f"physinf_kernel_{digest}", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+        _write_once(folder, module_name + ".py", source)
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))  # numba's cache re-imports the module by name when it loads
+    module = importlib.import_module(module_name)
     return module.kernel
 
 
@@ -316,95 +318,120 @@ class CompiledComponents:
         self.n_coefficients = len(flat)
         self._flat: list[sp.Expr] | None = flat
         self._kernels: dict[str, _Kernel] = {}
+        self._tables: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
         """Picklable: tables and the kernels built so far (as source); no SymPy expressions, so a
         worker process evaluates without rebuilding them."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_flat", "_lock")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_flat", "_lock", "_tables")}
         state["_flat"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._tables = {}
 
     # ---- kernels
-    def kernel(self, frame: str) -> _Kernel:
-        """``"general"`` or ``"beam"`` (incoming momenta along +z and -z)."""
+    def kernel(self, frame: str, components: tuple[int, ...] | None = None) -> _Kernel:
+        """The kernel of ``frame`` (``"general"``, or ``"beam"``: incoming momenta along +z and -z)
+        for all components, or only for ``components`` (their coefficient blocks in that order)."""
+        key = frame if components is None else f"{frame}:{','.join(map(str, components))}"
         with self._lock:
-            if frame not in self._kernels:
+            if key not in self._kernels:
                 if self._flat is None:
-                    raise MissingKernelError(f"the {frame!r} kernel was not shipped with this copy")
+                    raise MissingKernelError(f"the {key!r} kernel was not shipped with this copy")
                 flat = self._flat
+                if components is not None:
+                    flat = [flat[i] for c in components for i in self.columns[c]]
                 if frame == "beam":
                     # transverse components of the incoming momenta are exact zeros, |pz| = E
                     (ea, xa, ya, za), (eb, xb, yb, zb) = self.momenta[0], self.momenta[1]
                     zero = sp.Integer(0)
                     flat = _substitute(flat, {xa: zero, ya: zero, za: ea, xb: zero, yb: zero, zb: -eb})
                 reps, reduced = sp.cse(flat, optimizations=None, order="none") if flat else ([], [])
-                self._kernels[frame] = _Kernel(frame, self.inputs, self.common, reps, reduced)
-            return self._kernels[frame]
-
-    def monomial_table(self, channels: Sequence[Any]) -> np.ndarray:
-        """g_m(ch) for every monomial and channel, shape (n_monomials, n_channels)."""
-        vals = np.array([[float(ch.couplings.get(s.name, 0.0)) for ch in channels] for s in self.varying])
-        table = np.ones((len(self.monomials), len(channels)))
-        for k, m in enumerate(self.monomials):
-            for i in m:
-                table[k] *= vals[i]
-        return table
+                self._kernels[key] = _Kernel(key.replace(":", "_"), self.inputs, self.common, reps, reduced)
+            return self._kernels[key]
 
     def coefficients(self, p: np.ndarray, common: np.ndarray, backend: str | None = None,
-                     frame: str | None = None) -> np.ndarray:
+                     frame: str | None = None, components: tuple[int, ...] | None = None) -> np.ndarray:
         """Kinematic coefficient functions K (N, n_coefficients) at momenta p (N, P, 4) and common
         couplings (n_common,) or per event (N, n_common). ``frame``: None (the beam-axis kernel
         when every event allows it), ``"general"`` or ``"beam"`` (the caller guarantees it)."""
         backend = backend or kernel_backend()
         n = p.shape[0]
         on_axis = frame == "beam" or (frame is None and bool(n) and _on_beam_axis(p))
-        kern = self.kernel("beam" if on_axis else "general")
-        # numba compiles a kernel once (tens of seconds for WBF, then cached on disk): worth it for
+        kern = self.kernel("beam" if on_axis else "general", components)
+        # numba compiles a kernel once (about a minute for WBF, then cached on disk): worth it for
         # generation, whose momenta are always on the beam axis; other frames use numpy
         use = backend if on_axis else "numpy"
         P = np.ascontiguousarray(p.reshape(n, -1), dtype=float)
-        cp = np.broadcast_to(np.asarray(common, dtype=float), (n, len(self.common)))
-        if use == "numpy":
-            cp = np.ascontiguousarray(cp)
-        out = np.empty((n, self.n_coefficients))
+        # C-contiguous inputs always: numba compiles one specialisation per array layout
+        cp = np.ascontiguousarray(np.broadcast_to(np.asarray(common, dtype=float), (n, len(self.common))))
+        out = np.empty((n, kern.n_out))
         for lo in range(0, n, _CHUNK):
-            out[lo : lo + _CHUNK] = kern(P[lo : lo + _CHUNK], cp[lo : lo + _CHUNK], use)
+            kern(P[lo : lo + _CHUNK], cp[lo : lo + _CHUNK], use, out[lo : lo + _CHUNK])
         return out
+
+    def monomial_table(self, channels: Sequence[Any]) -> np.ndarray:
+        """g_m(ch) for every monomial and channel, shape (n_monomials, n_channels) (cached per list
+        of channel objects: the generator asks for the same list at every batch)."""
+        key = tuple(id(ch) for ch in channels)
+        hit = self._tables.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], channels)):
+            return hit[1]
+        vals = np.array([[float(ch.couplings.get(s.name, 0.0)) for ch in channels] for s in self.varying])
+        table = np.ones((len(self.monomials), len(channels)))
+        for k, m in enumerate(self.monomials):
+            for i in m:
+                table[k] *= vals[i]
+        if len(self._tables) > 32:
+            self._tables.clear()
+        self._tables[key] = (list(channels), table)
+        return table
 
     def evaluate(self, p: np.ndarray, channels: Sequence[Any], backend: str | None = None,
                  frame: str | None = None) -> np.ndarray:
         """A_c(z; ch) for the given channels, (N, n_channels, n_components).
 
         Channels must agree on every common coupling (those do not enter the monomial table); the
-        caller groups channels that do not (``Process.components_for_channels`` does). Channels are
-        split into blocks with the same non-zero monomials (e.g. W- and Z-exchange channels of WBF),
-        and each block's monomial table multiplies only the coefficient columns it needs."""
+        caller groups channels that do not (``Process.components_for_channels`` does). Each
+        component is one matrix product of its contiguous block of coefficient functions with its
+        rows of the monomial table (BLAS; its result does not depend on the thread count)."""
         common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common])
         table = self.monomial_table(channels)
-        blocks: dict[bytes, list[int]] = {}
-        for j in range(len(channels)):
-            blocks.setdefault(np.packbits(table[:, j] != 0).tobytes(), []).append(j)
-        plan = []  # (channel indices, per component: (K columns, table rows)) with zero rows dropped
-        for cols in blocks.values():
-            sub = table[:, cols]
-            parts = []
-            for c in range(self.n_components):
-                keep = np.any(sub[self.rows[c]] != 0, axis=1)
-                parts.append((self.columns[c][keep], sub[self.rows[c][keep]]))
-            plan.append((np.array(cols), parts))
-        out = np.zeros((p.shape[0], len(channels), self.n_components))
+        out = np.empty((p.shape[0], len(channels), self.n_components))
         for lo in range(0, p.shape[0], _CHUNK):
             K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame)
-            for cols, parts in plan:
-                for c, (kcols, sub) in enumerate(parts):
-                    if kcols.size:
-                        # BLAS: identical bits whatever its thread count (checked in the tests)
-                        out[lo : lo + _CHUNK, cols, c] = K[:, kcols] @ sub
+            for c in range(self.n_components):
+                cols = self.columns[c]
+                if cols.size:
+                    out[lo : lo + _CHUNK, :, c] = K[:, cols[0] : cols[-1] + 1] @ table[self.rows[c]]
+                else:
+                    out[lo : lo + _CHUNK, :, c] = 0.0
+        return out
+
+    def evaluate_combined(self, p: np.ndarray, channels: Sequence[Any], weights: np.ndarray,
+                          backend: str | None = None, frame: str | None = None) -> np.ndarray:
+        """sum_c weights_c A_c(z; ch), (N, n_channels): e.g. |M|^2 at one theta (weights = the
+        monomials f_c(theta)). Only components with a non-zero weight are evaluated, with a kernel of
+        their own (at the SM, for WBF, the SM component alone: a fraction of the full cost)."""
+        weights = np.asarray(weights, dtype=float)
+        need = tuple(int(c) for c in np.flatnonzero(weights))
+        common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common])
+        table = self.monomial_table(channels)
+        out = np.zeros((p.shape[0], len(channels)))
+        if not need:
+            return out
+        for lo in range(0, p.shape[0], _CHUNK):
+            K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame, need)
+            start = 0
+            for c in need:
+                width = self.columns[c].size
+                if width:
+                    out[lo : lo + _CHUNK] += weights[c] * (K[:, start : start + width] @ table[self.rows[c]])
+                start += width
         return out
 
 
