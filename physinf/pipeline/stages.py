@@ -390,17 +390,19 @@ def fit(run: Run) -> dict[str, Any]:
         scan2d = profile_scan_2d(likelihoods[headline], (names[0], names[1]), grid, grid, data=likelihoods[headline].asimov_data())
         ax = plot_contours({headline: scan2d})
         save_figure(ax.figure, run.path("fit", "contour.png"))
-    # information of every observable, and the unbinned optimum where the parton record allows it
+    # information of every observable (histograms: valid lower bounds), and the unbinned optimum of
+    # the parton-level observables where the parton record allows it (the exact score's information)
     binned = {name: _observable_values(run, sample, name, k) for name in cfg["observables"]}
-    exact = {}
+    exact, reference = {}, None
     t_obs = parton_truth_score(run, sample, k)
     if t_obs is not None:
-        exact["optimum of the parton observables (unbinned)"] = t_obs
+        reference = "optimum of the parton observables (unbinned)"
+        exact[reference] = t_obs
         best = best_detector_score(run, sample, k)
-        if best is not None:
-            exact["best detector observable (unbinned)"] = best
+        if best is not None:  # not the true score of the reconstructed event: histogrammed, not unbinned
+            binned["exact parton formula on reconstructed objects (binned)"] = best
     table = information_table(sample.weight_components, sample.powers, sample.coefficients, theta, coefficient, lum,
-                              binned=binned, scores=exact, n_bins=cfg["n_bins"])
+                              binned=binned, scores=exact, reference=reference, n_bins=cfg["n_bins"])
     _information_figure(table, run.path("fit", "information.png"))
     # publish the likelihood of the last (headline) observable: background-only workspace + patchset
     headline = cfg["observables"][-1]

@@ -68,7 +68,12 @@ def information_table(weight_components: np.ndarray, powers: np.ndarray, coeffic
                       reference: str | None = None, n_bins: int = 12) -> dict[str, ObservableInformation]:
     """Rows for histograms of ``binned`` observables and for unbinned exact ``scores`` (per-event
     score of ``coefficient`` with the rate term removed, as ``marginal_score`` returns it), all on the
-    same events; ``reference`` names the row the fractions refer to (default: the largest)."""
+    same events; ``reference`` names the row the fractions refer to (default: the largest).
+
+    An unbinned row is the information of the observable only if the values are its exact score
+    (L Σ w s² is the Fisher information of the score's own distribution); anything else (a learned
+    score, a formula, the parton formula at reconstructed momenta) belongs in ``binned``, whose
+    histograms give valid lower bounds."""
     coefficients = tuple(coefficients)
     if coefficient not in coefficients:
         raise InvalidModelError(f"unknown coefficient {coefficient!r}; the sample has {list(coefficients)}")
