@@ -77,6 +77,7 @@ SCHEMA: dict[str, Any] = _obj(
             "cuts": {"type": ["object", "null"], "default": None,
                      "description": "generator cuts (theory.cuts.Cuts keys); none = the process's default cuts"},
             "lhe_path": {"type": ["string", "null"], "default": None, "description": "LHE file for source = 'lhe'"},
+            "lhe_max_degree": _int(1, 2, "degree of the morphing polynomial fitted to the LHE reweighting weights"),
             "use_surrogate": {"type": "boolean", "default": False,
                               "description": "evaluate |M|^2 with the trained surrogate (stage 'surrogate')"},
         }, (), "parton-level events"),

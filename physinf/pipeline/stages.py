@@ -71,16 +71,22 @@ def studied_coefficient(run: Run, coefficients: tuple[str, ...]) -> str:
 # ---------------------------------------------------------------------------- surrogate
 def surrogate(run: Run) -> dict[str, Any]:
     """Train a Bayesian amplitude surrogate of the process's SM component (first channel)."""
-    from physinf.learn.surrogate import AmplitudeSurrogate, TrainConfig
-    from physinf.learn.surrogate.data import amplitude_dataset
+    from physinf.learn.surrogate import AmplitudeSurrogate, TrainConfig, accuracy, amplitude_dataset, pulls
 
     cfg = run.cfg["surrogate"]
     proc = _process(run)
     seed = stage_seed(run.cfg["seed"], "surrogate")
-    data = amplitude_dataset(proc.name, cfg["n_train"], seed=seed, sqrt_s=run.cfg["process"]["sqrt_s_gev"])
-    est = AmplitudeSurrogate(proc.name, train=TrainConfig(epochs=cfg["epochs"], seed=seed)).fit_arrays(*data)
+    sqrt_s = run.cfg["process"]["sqrt_s_gev"]
+    momenta, amplitudes = amplitude_dataset(proc.name, cfg["n_train"], seed=seed, sqrt_s=sqrt_s)
+    test_p, test_a = amplitude_dataset(proc.name, max(2000, cfg["n_train"] // 4), seed=seed + 1, sqrt_s=sqrt_s)
+    est = AmplitudeSurrogate(proc.name, train=TrainConfig(epochs=cfg["epochs"], seed=seed, progress=run.progress))
+    est.fit_arrays(momenta, amplitudes)
     est.save(run.path("surrogate", "model"))
-    return {"model_id": est.model_id, "n_train": cfg["n_train"]}
+    pred = est.predict_uncertainty(test_p)
+    acc, pu = accuracy(pred.amplitude, test_a[:, 0]), pulls(pred, test_a)
+    return {"model_id": est.model_id, "n_train": cfg["n_train"], "n_test": len(test_p), "median_abs_delta": acc.median_abs,
+            "pull_mean": pu.mean, "pull_width": pu.width, "mean_sigma_syst_over_a": float(pred.relative("syst").mean()),
+            "mean_sigma_stat_over_a": float(pred.relative("stat").mean())}
 
 
 # ---------------------------------------------------------------------------- events
@@ -93,7 +99,7 @@ def events(run: Run) -> dict[str, Any]:
     if cfg["source"] == "lhe":
         from physinf.io import read_lhe
 
-        sample = read_lhe(cfg["lhe_path"])
+        sample = read_lhe(cfg["lhe_path"], max_degree=cfg["lhe_max_degree"])
     else:
         from physinf.simulate import GenerationConfig, generate_from_config
 
@@ -106,12 +112,14 @@ def events(run: Run) -> dict[str, Any]:
         )
         model = None
         if cfg["use_surrogate"]:
-            from physinf.learn.surrogate import AmplitudeSurrogate, SurrogateModel
+            from physinf.learn.surrogate import AmplitudeSurrogate, SurrogateModel, with_surrogate_uncertainty
 
-            model = SurrogateModel(AmplitudeSurrogate.load(run.path("surrogate", "model")))
+            model = SurrogateModel(AmplitudeSurrogate.load(run.path("surrogate", "model", create=False), pcfg["name"]))
             gen = replace(gen, model=model.model_id)
         sample = generate_from_config(gen, model=model, progress=run.progress, n_workers=run.cfg["n_workers"],
                                       scheduler=run.cfg["scheduler"])
+        if model is not None:  # the surrogate's per-event uncertainty travels as weight variations
+            sample = with_surrogate_uncertainty(sample, model)
     sample.save(run.path("events", "events.h5"))
     names = monomial_names(sample.powers, sample.coefficients)
     return {"n_events": len(sample), "sigma_pb": sample.cross_section(), "sigma_error_pb": sample.cross_section_error(),
@@ -369,6 +377,10 @@ def fit(run: Run) -> dict[str, Any]:
         templates = histogram_templates(x, sample.weight_components, sample.powers, sample.coefficients, edges, lum,
                                         channel=_channel_name(obs_name))
         shapes = (scale_systematic(sample, x, edges),) if cfg["scale_systematic"] and has_scale else ()
+        if {"surrogate_up", "surrogate_down"} <= set(sample.variations):
+            from physinf.learn.surrogate import surrogate_systematic
+
+            shapes = (*shapes, surrogate_systematic(sample, x, edges))
         # a theta-independent background with the SM kinematics (a stand-in for the analysis' own)
         background = Background("background", templates.yields[0].copy(), stat_errors=np.sqrt(templates.sumw2[0, 0]))
         systematics = Systematics(lumi=cfg["lumi_uncertainty"], mc_stat=cfg["mc_stat"], shapes=shapes)
