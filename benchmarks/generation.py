@@ -1,119 +1,392 @@
-"""Benchmark: WBF parton-level generation speed, Pythia 8 reference, and MC error vs N.
+"""Benchmark: parton-level generation speed and scale against Pythia 8 (issue 10).
 
-Prints, and with --json FILE writes:
-  * physinf WBF weighted events per second (after vegas adaptation, PDFs and all 6 morphing
-    components included) and the adaptation time;
-  * Pythia 8's hard-process-only generation of the same process (events per second), the ratio,
-    and both cross sections with couplings matched (validation.pythia);
-  * the relative MC error on sigma versus the number of events, with and without vegas adaptation.
-A figure of the last item is written next to the JSON file (or to ./generation_mc_error.png).
+Measured in one run, one core unless said (OMP/BLAS threads 1; physinf's numba kernels are
+compiled and cached before any timing, and that one-off cost is reported separately):
 
-Usage: python benchmarks/generation.py [--json FILE] [--quick]
+* WBF weighted events per second after adaptation (all 132 channels, 6 morphing components and 2
+  factorisation-scale variations stored), matrix-element-only evaluations per second, and
+  Pythia 8's hard-process rate of the same process: ``speed_ratio``;
+* whole-run rates, adaptation included, at two sizes, and the adaptation's share of the larger
+  (``adapt_fraction_1e6``);
+* time to a 1 % MC error on sigma: physinf (whole run, default cuts) vs Pythia's own sigmaErr;
+* unweighted events per second (physinf's unweighting at theta_ref) vs Pythia;
+* the same for Drell-Yan and g g -> g g g;
+* peak resident memory of ``generate(..., out=file)`` (a fresh process each) vs N, and a lazy read;
+* the speed-up with 2 local worker processes, and bit-identity with a dask LocalCluster of 2.
+
+Usage: python benchmarks/generation.py [--json docs/results/generation.json] [--figures docs/figures] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import time
-from pathlib import Path
 
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZES = {  # quick, full
+    "speed": (20_000, 200_000),
+    "whole": ((20_000, 100_000), (100_000, 1_000_000)),
+    "rss": ((10_000, 100_000, 300_000), (100_000, 1_000_000, 10_000_000)),
+    "workers": (100_000, 1_000_000),
+    "dask": (20_000, 100_000),
+    "pythia": (5_000, 50_000),
+    "pythia_ggg": (500, 3_000),
+    "other": (20_000, 200_000),
+}
+
+
+def _size(key: str, quick: bool):
+    return SIZES[key][0 if quick else 1]
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def _timed_generate(process: str, n: int, **kw):
+    from physinf.simulate import generate
+
+    t0 = time.perf_counter()
+    s = generate(process, n, **kw)
+    return s, time.perf_counter() - t0
+
+
+def warm_up(processes: list[str]) -> dict:
+    """Build the SymPy expressions and compile (or load from the disk cache) every kernel once."""
+    out = {}
+    for name in processes:
+        t0 = time.perf_counter()
+        _timed_generate(name, 2000, seed=0, n_adapt=2000, n_iterations=2)
+        out[name] = time.perf_counter() - t0
+    return out
+
+
+def me_rate(process: str, sample) -> dict:
+    """Matrix-element-only evaluations per second: every coupling group of the process at the
+    sample's momenta (what one phase-space point costs in |M|^2), kernel + channel product."""
+    from physinf.simulate.generator import build_integrand
+
+    integrand = build_integrand(sample.config)
+    p = np.ascontiguousarray(sample.momenta)
+    reps = integrand.representatives
+    integrand.process.components_for_channels(p[:100], reps)
+    t0 = time.perf_counter()
+    integrand.process.components_for_channels(p, reps)
+    dt = time.perf_counter() - t0
+    return {"points_per_second": len(p) / dt, "channel_evaluations_per_second": len(p) * len(integrand.process.channels) / dt,
+            "coupling_groups": len(reps), "channels": len(integrand.process.channels)}
+
+
+def time_to_error(process: str, target: float = 0.01, **kw) -> dict:
+    """Wall time of the whole physinf run (integrand, adaptation, passes) whose quoted MC error
+    reaches ``target``: a pilot run sizes it by 1/sqrt(N); grown by 1.5 until it does."""
+    pilot, _ = _timed_generate(process, 4000, seed=91, scale_factors=(), **kw)
+    rel = pilot.cross_section_error() / pilot.cross_section()
+    n = max(int(4000 * (rel / (0.9 * target)) ** 2), 1000)
+    for attempt in range(6):
+        s, dt = _timed_generate(process, n, seed=92 + attempt, scale_factors=(), **kw)
+        rel = s.cross_section_error() / s.cross_section()
+        if rel <= target:
+            return {"time_s": dt, "n_points": s.provenance["n_points"], "rel_error": rel, "settings": kw}
+        n = int(n * 1.5)
+    return {"time_s": math.nan, "n_points": n, "rel_error": rel, "settings": kw}
+
+
+FAST_ADAPT = {"n_adapt": 4000, "n_iterations": 5}  # adaptation sized for a 1 % result
+
+
+def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia: int) -> dict:
+    """Weighted, whole-run and unweighted rates, time to 1 %, and Pythia's figures."""
+    n = _size("speed" if process == "wbf" else "other", quick)
+    s, total = _timed_generate(process, n, seed=1)
+    prov = s.provenance
+    rng = np.random.default_rng(3)
+    t0 = time.perf_counter()
+    unw = s.unweighted(rng)
+    t_unw = time.perf_counter() - t0
+    res = {
+        "n_points": prov["n_points"],
+        "n_events_after_cuts": len(s),
+        "events_per_s": prov["n_points"] / prov["time_generate_s"],
+        "events_after_cuts_per_s": len(s) / prov["time_generate_s"],
+        "time_adapt_s": prov["time_adapt_s"],
+        "time_generate_s": prov["time_generate_s"],
+        "events_per_s_incl_adaptation": prov["n_points"] / total,
+        "sigma_pb": s.cross_section(),
+        "sigma_error_pb": s.cross_section_error(),
+        "unweighted_events": len(unw),
+        "unweighting_efficiency": len(unw) / len(s),
+        "unweighted_events_per_s": len(unw) / (prov["time_generate_s"] + t_unw),
+        "matrix_element": me_rate(process, s),
+        "time_to_1pct": time_to_error(process, **FAST_ADAPT),
+    }
+    if pythia_key is not None:
+        from validation.pythia import pythia_rate, pythia_time_to_error
+
+        ref = pythia_rate(pythia_key, n_pythia, seed=2)
+        res["pythia"] = {k: v for k, v in ref.items() if k != "settings"}
+        res["pythia"]["settings"] = ref["settings"]
+        res["pythia"]["time_to_1pct"] = pythia_time_to_error(pythia_key, 0.01, seed=3)
+        res["speed_ratio"] = res["events_per_s"] / ref["events_per_second"]
+        res["unweighted_speed_ratio"] = res["unweighted_events_per_s"] / ref["events_per_second"]
+        res["time_to_1pct_ratio"] = res["time_to_1pct"]["time_s"] / res["pythia"]["time_to_1pct"]["time_s"]
+    return res
+
+
+def whole_runs(quick: bool) -> list[dict]:
+    rows = []
+    for n in _size("whole", quick):
+        s, total = _timed_generate("wbf", n, seed=5)
+        rows.append({"n_points_requested": n, "n_points": s.provenance["n_points"], "time_total_s": total,
+                     "time_adapt_s": s.provenance["time_adapt_s"], "adapt_fraction": s.provenance["time_adapt_s"] / total,
+                     "events_per_s_incl_adaptation": s.provenance["n_points"] / total,
+                     "rel_error": s.cross_section_error() / s.cross_section()})
+    return rows
+
+
+_RSS_CHILD = r"""
+import os, sys, time, resource, json
+for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"): os.environ.setdefault(v, "1")
+sys.path.insert(0, sys.argv[3])
+from physinf.simulate import generate, EventSample
+t0 = time.perf_counter()
+f = generate("wbf", int(sys.argv[1]), seed=7, out=sys.argv[2])
+t = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+t1 = time.perf_counter()
+lazy = EventSample.open(sys.argv[2])
+col = lazy.column("delta_phi_jj"); part = lazy[1000:2000]
+t_read = time.perf_counter() - t1
+print(json.dumps({"n_points": f.provenance["n_points"], "n_events": len(f), "time_s": t, "peak_rss_gb": rss,
+                  "file_gb": os.path.getsize(sys.argv[2]) / 1024**3, "lazy_read_s": t_read, "sigma_pb": f.cross_section(),
+                  "rel_error": f.mc_rel_error, "rss_after_lazy_read_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
+"""
+
+
+def peak_rss(quick: bool) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(dir=os.environ.get("PHYSINF_BENCH_TMP")) as tmp:
+        for n in _size("rss", quick):
+            path = Path(tmp) / f"wbf_{n}.h5"
+            out = subprocess.run([sys.executable, "-c", _RSS_CHILD, str(n), str(path), str(ROOT)], capture_output=True,
+                                 text=True, check=True)
+            rows.append({"n_points_requested": n, **json.loads(out.stdout.strip().splitlines()[-1])})
+            path.unlink()
+    return rows
+
+
+def workers(quick: bool) -> dict:
+    n = _size("workers", quick)
+    s1, t1 = _timed_generate("wbf", n, seed=8)
+    s2, t2 = _timed_generate("wbf", n, seed=8, n_workers=2)
+    same = bool(np.array_equal(s1.weight_components, s2.weight_components) and np.array_equal(s1.momenta, s2.momenta))
+    return {"n_points": s1.provenance["n_points"], "time_1_worker_s": t1, "time_2_workers_s": t2, "speedup": t1 / t2,
+            "passes_time_1_s": s1.provenance["time_generate_s"], "passes_time_2_s": s2.provenance["time_generate_s"],
+            "passes_speedup": s1.provenance["time_generate_s"] / s2.provenance["time_generate_s"], "identical": same}
+
+
+def dask_check(quick: bool) -> dict:
+    from distributed import Client, LocalCluster
+
+    n = _size("dask", quick)
+    serial, t1 = _timed_generate("wbf", n, seed=9)
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        dist, t2 = _timed_generate("wbf", n, seed=9, scheduler=client)
+    same = all(np.array_equal(a, b) for a, b in ((serial.momenta, dist.momenta), (serial.pdg, dist.pdg),
+                                                  (serial.weight_components, dist.weight_components)))
+    same = same and all(np.array_equal(serial.variations[k], dist.variations[k]) for k in serial.variations)
+    return {"n_points": serial.provenance["n_points"], "identical": bool(same), "time_serial_s": t1, "time_dask_s": t2,
+            "sigma_serial_pb": serial.cross_section(), "sigma_dask_pb": dist.cross_section()}
+
+
+def mc_error_vs_n(quick: bool) -> list[dict]:
+    from physinf.simulate import generate
+
+    rows = []
+    for adapt in (True, False):
+        for n in ([2000, 8000, 32000] if quick else [2000, 8000, 32000, 128000]):
+            g = generate("wbf", n, seed=100 + n, adapt=adapt)
+            rows.append({"adapt": adapt, "n_points": g.provenance["n_points"], "sigma_pb": g.cross_section(),
+                         "rel_error": g.cross_section_error() / g.cross_section()})
+    return rows
+
+
+def machine() -> dict:
+    import numpy
+    import vegas
+
+    from theory.processes._compile import kernel_backend
+
+    try:
+        import torch
+
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    except ImportError:
+        gpu = "none"
+    try:
+        import numba
+
+        numba_version = numba.__version__
+    except ImportError:
+        numba_version = None
+    try:
+        import pythia8mc  # noqa: F401
+
+        pythia = "8.317 (pythia8mc)"
+    except ImportError:
+        pythia = None
+    return {"cores": os.cpu_count(), "gpu": gpu, "python": platform.python_version(), "numpy": numpy.__version__,
+            "vegas": vegas.__version__, "numba": numba_version, "kernel_backend": kernel_backend(), "pythia": pythia,
+            "platform": platform.platform(), "threads_per_process": os.environ.get("OMP_NUM_THREADS")}
 
 
 def measure(quick: bool) -> dict:
-    from physinf.simulate import Cuts, generate
-    from validation.pythia import matched_sm_inputs, pythia_wbf
-
-    n_speed = 20000 if quick else 100000
-    out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
-    generate("wbf", 1000, seed=0, n_adapt=2000, n_iterations=2)  # build and compile the amplitude once
-    t0 = time.perf_counter()
-    s = generate("wbf", n_speed, seed=1, n_adapt=20000, n_iterations=8)
-    total = time.perf_counter() - t0
-    out["physinf"] = {
-        "n_points": s.provenance["n_points"],
-        "n_events_after_cuts": len(s),
-        "time_adapt_s": s.provenance["time_adapt_s"],
-        "time_generate_s": s.provenance["time_generate_s"],
-        "events_per_second": s.provenance["n_points"] / s.provenance["time_generate_s"],
-        "events_per_second_incl_adaptation": s.provenance["n_points"] / total,
-        "sigma_pb": s.cross_section(),
-        "sigma_error_pb": s.cross_section_error(),
-        "cuts": s.config.cuts.to_dict(),
-    }
-    # same process, couplings and scale in both programs, no cuts
-    matched = generate("wbf", n_speed, seed=2, sm=matched_sm_inputs(), scale=125.0, cuts=Cuts(), n_adapt=20000, n_iterations=8)
-    ref = pythia_wbf(n_speed, seed=2, fixed_scale=125.0)
-    out["pythia"] = {
-        "events_per_second": ref["events_per_second"],
-        "sigma_pb": ref["sigma_pb"],
-        "sigma_error_pb": ref["sigma_error_pb"],
-        "physinf_matched_sigma_pb": matched.cross_section(),
-        "physinf_matched_sigma_error_pb": matched.cross_section_error(),
-        "sigma_ratio_physinf_over_pythia": matched.cross_section() / ref["sigma_pb"],
-        "physinf_matched_events_per_second": matched.provenance["n_points"] / matched.provenance["time_generate_s"],
-    }
-    out["speed_ratio_physinf_over_pythia"] = out["physinf"]["events_per_second"] / ref["events_per_second"]
-    sizes = [2000, 8000, 32000] if quick else [2000, 8000, 32000, 128000]
-    rows = []
-    for adapt in (True, False):
-        for n in sizes:
-            g = generate("wbf", n, seed=100 + n, adapt=adapt, n_adapt=20000, n_iterations=8)
-            rows.append({"adapt": adapt, "n_points": g.provenance["n_points"], "sigma_pb": g.cross_section(),
-                         "rel_error": g.cross_section_error() / g.cross_section()})
-    out["mc_error_vs_n"] = rows
+    out: dict = {"quick": quick, "machine": machine(), "load_average_start": _load()}
+    out["compile_and_build_s"] = warm_up(["wbf", "drell_yan", "gg_ggg"])
+    t_start = time.perf_counter()
+    wbf = process_figures("wbf", quick, "wbf", _size("pythia", quick))
+    out["wbf"] = wbf
+    out["wbf_events_per_s"] = wbf["events_per_s"]
+    out["pythia_events_per_s"] = wbf["pythia"]["events_per_second"]
+    out["speed_ratio"] = wbf["speed_ratio"]
+    out["me_evaluations_per_s"] = wbf["matrix_element"]["points_per_second"]
+    out["time_to_1pct_ratio"] = wbf["time_to_1pct_ratio"]
+    out["unweighted_speed_ratio"] = wbf["unweighted_speed_ratio"]
+    out["whole_runs"] = whole_runs(quick)
+    out["adapt_fraction_1e6"] = out["whole_runs"][-1]["adapt_fraction"]
+    out["drell_yan"] = process_figures("drell_yan", quick, "drell_yan", _size("pythia", quick))
+    out["gg_ggg"] = process_figures("gg_ggg", quick, "gg_ggg", _size("pythia_ggg", quick))
+    out["workers"] = workers(quick)
+    out["dask"] = dask_check(quick)
+    out["dask_identical"] = out["dask"]["identical"]
+    out["peak_rss"] = peak_rss(quick)
+    out["peak_rss_gb_1e7"] = out["peak_rss"][-1]["peak_rss_gb"]
+    out["peak_rss_gb_1e7_n_points"] = out["peak_rss"][-1]["n_points"]
+    out["mc_error_vs_n"] = mc_error_vs_n(quick)
+    out["wall_time_s"] = time.perf_counter() - t_start
+    out["load_average_end"] = _load()
     return out
 
 
 def report(res: dict) -> str:
-    p, y = res["physinf"], res["pythia"]
+    w = res["wbf"]
     lines = [
-        f"physinf WBF: {p['events_per_second']:.0f} weighted events/s after adaptation "
-        f"({p['time_adapt_s']:.1f} s adaptation), sigma = {p['sigma_pb']:.4f} +- {p['sigma_error_pb']:.4f} pb (pT_j > 20, |eta_j| < 5)",
-        f"Pythia 8 hard process: {y['events_per_second']:.0f} events/s; speed ratio physinf/Pythia = {res['speed_ratio_physinf_over_pythia']:.3f}",
-        f"inclusive sigma, matched couplings: physinf {y['physinf_matched_sigma_pb']:.4f} +- {y['physinf_matched_sigma_error_pb']:.4f} pb, "
-        f"Pythia {y['sigma_pb']:.4f} +- {y['sigma_error_pb']:.4f} pb, ratio {y['sigma_ratio_physinf_over_pythia']:.4f}",
-        "relative MC error on sigma:",
+        f"machine: {res['machine']['cores']} cores, GPU {res['machine']['gpu']}, kernels {res['machine']['kernel_backend']}; "
+        f"load average {res['load_average_start']:.2f} at start, {res['load_average_end']:.2f} at end",
+        f"WBF: {w['events_per_s']:,.0f} weighted events/s after adaptation (Pythia 8 hard process "
+        f"{w['pythia']['events_per_second']:,.0f}/s): ratio {res['speed_ratio']:.2f}",
+        f"  |M|^2 only: {w['matrix_element']['points_per_second']:,.0f} points/s ({w['matrix_element']['channels']} channels, "
+        f"{w['matrix_element']['channel_evaluations_per_second']:,.0f} channel evaluations/s)",
+        f"  time to 1% on sigma: physinf {w['time_to_1pct']['time_s']:.2f} s, Pythia {w['pythia']['time_to_1pct']['time_s']:.2f} s "
+        f"(ratio {res['time_to_1pct_ratio']:.2f})",
+        f"  unweighted: {w['unweighted_events_per_s']:,.0f}/s (efficiency {w['unweighting_efficiency']:.3f}), ratio to Pythia "
+        f"{res['unweighted_speed_ratio']:.2f}",
     ]
-    for r in res["mc_error_vs_n"]:
-        lines.append(f"  adapt={str(r['adapt']):5s} N={r['n_points']:7d}  rel. error {r['rel_error']:.4%}")
+    for r in res["whole_runs"]:
+        lines.append(f"  whole run N={r['n_points']:,}: {r['events_per_s_incl_adaptation']:,.0f}/s incl. adaptation, "
+                     f"adaptation {r['adapt_fraction']:.1%} of {r['time_total_s']:.1f} s")
+    for name in ("drell_yan", "gg_ggg"):
+        p = res[name]
+        lines.append(f"{name}: {p['events_per_s']:,.0f}/s after adaptation vs Pythia {p['pythia']['events_per_second']:,.0f}/s "
+                     f"(ratio {p['speed_ratio']:.2f}); time to 1% {p['time_to_1pct']['time_s']:.2f} s vs "
+                     f"{p['pythia']['time_to_1pct']['time_s']:.2f} s; unweighted {p['unweighted_events_per_s']:,.0f}/s")
+    wk = res["workers"]
+    lines.append(f"2 workers, N={wk['n_points']:,}: whole run x{wk['speedup']:.2f}, passes x{wk['passes_speedup']:.2f}, "
+                 f"identical {wk['identical']}")
+    lines.append(f"dask LocalCluster(2): identical to serial = {res['dask_identical']}")
+    for r in res["peak_rss"]:
+        lines.append(f"streamed N={r['n_points']:,}: peak RSS {r['peak_rss_gb']:.2f} GB, file {r['file_gb']:.2f} GB, "
+                     f"{r['time_s']:.0f} s, lazy column+slice read {r['lazy_read_s']:.2f} s")
     return "\n".join(lines)
 
 
-def plot(res: dict, path: Path) -> None:
-    import matplotlib
+def figures(res: dict, folder: Path) -> list[Path]:
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from physinf._io import save_figure
 
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    fig = Figure(figsize=(6.4, 3.8))
+    ax = fig.add_subplot(1, 1, 1)
+    names = ["wbf", "drell_yan", "gg_ggg"]
+    x = np.arange(len(names))
+    ours = [res[n]["events_per_s"] for n in names]
+    theirs = [res[n]["pythia"]["events_per_second"] for n in names]
+    unw = [res[n]["unweighted_events_per_s"] for n in names]
+    ax.bar(x - 0.27, ours, 0.27, label="physinf weighted (all components)")
+    ax.bar(x, unw, 0.27, label="physinf unweighted at $\\theta_{ref}$")
+    ax.bar(x + 0.27, theirs, 0.27, label="Pythia 8 hard process")
+    ax.set_yscale("log")
+    ax.set_xticks(x, ["WBF", "Drell-Yan", "$gg\\to ggg$"])
+    ax.set_ylabel("events per second, one core")
+    ax.set_title(f"13 TeV, same run (load {res['load_average_start']:.1f} on {res['machine']['cores']} cores)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths.append(save_figure(fig, folder / "generation_rates.png"))
+
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.add_subplot(1, 1, 1)
+    rows = res["peak_rss"]
+    ax.loglog([r["n_points"] for r in rows], [r["peak_rss_gb"] for r in rows], "o-", label="peak RSS")
+    ax.loglog([r["n_points"] for r in rows], [r["file_gb"] for r in rows], "s--", label="file size")
+    ax.axhline(2.0, color="grey", ls=":", label="2 GB")
+    ax.set_xlabel("phase-space points (WBF, out=file)")
+    ax.set_ylabel("GB")
+    ax.legend()
+    fig.tight_layout()
+    paths.append(save_figure(fig, folder / "generation_memory.png"))
+
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.add_subplot(1, 1, 1)
     for adapt, style in ((True, "o-"), (False, "s--")):
-        rows = [r for r in res["mc_error_vs_n"] if r["adapt"] == adapt]
-        ax.loglog([r["n_points"] for r in rows], [r["rel_error"] for r in rows], style, label="vegas adapted" if adapt else "no adaptation")
+        rr = [r for r in res["mc_error_vs_n"] if r["adapt"] == adapt]
+        ax.loglog([r["n_points"] for r in rr], [r["rel_error"] for r in rr], style,
+                  label="vegas adapted" if adapt else "no adaptation")
     ax.set_xlabel("phase-space points N")
     ax.set_ylabel("relative MC error on $\\sigma$")
     ax.set_title("WBF, 13 TeV, $p_T^j>20$ GeV, $|\\eta_j|<5$")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    paths.append(save_figure(fig, folder / "generation_mc_error.png"))
+    return paths
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="WBF generation benchmark")
+    ap = argparse.ArgumentParser(description="generation speed and scale benchmark (issue 10)")
     ap.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
-    ap.add_argument("--quick", action="store_true", help="smaller samples (about 2 minutes)")
+    ap.add_argument("--figures", type=Path, default=None, help="folder for the PNG figures (default: next to --json's "
+                    "docs/ folder as docs/figures, else the current folder)")
+    ap.add_argument("--quick", action="store_true", help="the same code on small sizes (under 3 minutes)")
     args = ap.parse_args(argv)
+    from physinf._io import check_writable, write_json
+
+    if args.json:
+        check_writable(args.json)
+    folder = args.figures or (args.json.resolve().parent.parent / "figures" if args.json else Path("."))
     res = measure(args.quick)
     print(report(res))
-    target = args.json if args.json else Path("generation.json")
     if args.json:
-        tmp = args.json.with_suffix(args.json.suffix + ".tmp")
-        tmp.write_text(json.dumps(res, indent=2, default=float))
-        os.replace(tmp, args.json)
-    plot(res, target.with_name(target.stem + "_mc_error.png"))
+        write_json(args.json, res)
+    for p in figures(res, folder):
+        print("figure:", p)
     return 0
 
 

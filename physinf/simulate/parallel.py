@@ -7,6 +7,10 @@ config, and the results are put together in pass order: a run gives the same bit
 number of workers or the order in which they finish. The kernel backend (numba or numpy) of the
 calling process is imposed on the workers, since the two round differently.
 
+Local workers are ``spawn``-ed interpreters (a script that runs ``generate(n_workers=...)`` needs
+the usual ``if __name__ == "__main__":`` guard) and are kept for later runs of the session
+(:func:`shutdown_pools` stops them).
+
 Failures: a worker that dies (killed, out of memory) loses its pass; the pass is run again once on
 a fresh worker, and a second loss raises :class:`WorkerError` naming the pass. With ``out=`` the
 file is only renamed into place when every pass is in, so a failed run leaves no file.
@@ -14,6 +18,7 @@ file is only renamed into place when every pass is in, so a failed run leaves no
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import threading
@@ -25,7 +30,7 @@ from typing import Any
 from physinf._io import require
 from physinf.errors import InvalidParameterError, PhysinfError
 
-__all__ = ["WorkerError", "make_executor", "PassStats"]
+__all__ = ["WorkerError", "make_executor", "PassStats", "shutdown_pools"]
 
 _RETRIES = 1
 
@@ -216,13 +221,15 @@ class _PoolExecutor(_ParallelExecutor):
 
     def __init__(self, n_workers: int) -> None:
         self.n_workers = n_workers
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPoolExecutor | None = _POOLS.get(n_workers)
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             import multiprocessing
 
-            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=multiprocessing.get_context("spawn"))
+            # kept for later runs of this session (starting interpreters costs seconds); shut down at exit
+            self._pool = _POOLS[self.n_workers] = ProcessPoolExecutor(
+                self.n_workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
     def _submit(self, payload: bytes, index: int) -> Future:
@@ -246,6 +253,7 @@ class _PoolExecutor(_ParallelExecutor):
         # a dead worker breaks the whole pool: start a fresh one (other lost passes are resubmitted too)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        _POOLS.pop(self.n_workers, None)
         self._pool = None
 
     def _ordered(self, integrand: Any, integrator: Any, config: Any, bar: Any):
@@ -286,9 +294,20 @@ class _PoolExecutor(_ParallelExecutor):
                     pending[k] = self._submit(payload, k)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self._pool = None  # the pool stays for the next run (see _POOLS)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def shutdown_pools() -> None:
+    """Stop the local worker processes kept between runs (also done at interpreter exit)."""
+    for pool in list(_POOLS.values()):
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOLS.clear()
+
+
+atexit.register(shutdown_pools)
 
 
 class _DaskExecutor(_ParallelExecutor):

@@ -401,16 +401,17 @@ class CompiledComponents:
         rows of the monomial table (BLAS; its result does not depend on the thread count)."""
         common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common])
         table = self.monomial_table(channels)
-        out = np.empty((p.shape[0], len(channels), self.n_components))
+        # (component, event, channel) in memory: each product writes one contiguous block
+        out = np.empty((self.n_components, p.shape[0], len(channels)))
         for lo in range(0, p.shape[0], _CHUNK):
             K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame)
             for c in range(self.n_components):
                 cols = self.columns[c]
                 if cols.size:
-                    out[lo : lo + _CHUNK, :, c] = K[:, cols[0] : cols[-1] + 1] @ table[self.rows[c]]
+                    np.matmul(K[:, cols[0] : cols[-1] + 1], table[self.rows[c]], out=out[c, lo : lo + _CHUNK])
                 else:
-                    out[lo : lo + _CHUNK, :, c] = 0.0
-        return out
+                    out[c, lo : lo + _CHUNK] = 0.0
+        return out.transpose(1, 2, 0)
 
     def evaluate_combined(self, p: np.ndarray, channels: Sequence[Any], weights: np.ndarray,
                           backend: str | None = None, frame: str | None = None) -> np.ndarray:
@@ -419,13 +420,14 @@ class CompiledComponents:
         their own (at the SM, for WBF, the SM component alone: a fraction of the full cost)."""
         weights = np.asarray(weights, dtype=float)
         need = tuple(int(c) for c in np.flatnonzero(weights))
+        kernel_components = None if len(need) == self.n_components else need
         common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common])
         table = self.monomial_table(channels)
         out = np.zeros((p.shape[0], len(channels)))
         if not need:
             return out
         for lo in range(0, p.shape[0], _CHUNK):
-            K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame, need)
+            K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame, kernel_components)
             start = 0
             for c in need:
                 width = self.columns[c].size

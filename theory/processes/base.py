@@ -290,10 +290,10 @@ class Process:
         channel with the Z switched off) are evaluated in separate batches."""
         p = self._check_momenta(p)
         channels = list(channels)
-        out = np.empty((p.shape[0], len(channels), self.n_components))
         if not channels:
-            return out
+            return np.empty((p.shape[0], 0, self.n_components))
         comp = self.compiled()
+        out = np.empty((p.shape[0], len(channels), self.n_components))
         if comp is None:
             for j, ch in enumerate(channels):
                 out[:, j] = self._lambdified(p, ch)
@@ -301,12 +301,14 @@ class Process:
         batches: dict[tuple, list[int]] = {}
         for j, ch in enumerate(channels):
             batches.setdefault(tuple(float(ch.couplings.get(s.name, 0.0)) for s in comp.common), []).append(j)
-        for idx in batches.values():
-            try:
+        try:
+            if len(batches) == 1:
+                return comp.evaluate(p, channels)
+            for idx in batches.values():
                 out[:, idx] = comp.evaluate(p, [channels[j] for j in idx])
-            except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
-                self._compiled_cache.clear()
-                return self.components_for_channels(p, channels)
+        except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
+            self._compiled_cache.clear()
+            return self.components_for_channels(p, channels)
         return out
 
     def combined_components(self, p: np.ndarray, channels: Sequence[Channel], weights: Sequence[float]) -> np.ndarray:
