@@ -9,10 +9,14 @@ sub-expressions). The amplitude for muons is the same (lepton masses neglected).
 Construction is the one of ``theory.processes.ee_mumu`` (read its docstring for the Feynman
 rules and signs): the effective coefficient of ``(ebar gamma^mu P_i e)(qbar gamma_mu P_j q)``,
 
-    A_ij = e^2 Q_e Q_q / s + g_Z^2 g_i^e g_j^q / (s - m_Z^2 + i m_Z Gamma_Z) + sum_k theta_k w_k,ij / Lambda^2,
+    A_ij = R(s) [e^2 Q_e Q_q / s + g_Z^2 g_i^e g_j^q / (s - m_Z^2 + i W(s))] + sum_k theta_k w_k,ij / Lambda^2,
 
 explicit Dirac traces per chirality, spin average 1/4 and colour average
-1/N_c^2 * N_c = 1/3, i.e. ``sum|M|^2/12`` of the colour- and spin-summed square.
+1/N_c^2 * N_c = 1/3, i.e. ``sum|M|^2/12`` of the colour- and spin-summed square. The electroweak
+conventions (input scheme, running alpha_em R(s), fixed or running Z width W(s), separate s_W^2 of
+the Z normalisation and sin^2 theta_eff of the vector couplings) are those of the process's
+``SMInputs``; ``DrellYan().with_sm(SMInputs.preset("pythia8"))`` reproduces Pythia 8's
+``WeakSingleBoson:ffbar2gmZ`` (docs/conventions.md).
 
 Operators (Warsaw basis, L = sum_k (c_k/Lambda^2) O_k, Lambda = 1 TeV, flavour-universal in
 the quarks, lepton flavour = the final-state lepton; theta_k = c_k in TeV^-2). Neutral-current

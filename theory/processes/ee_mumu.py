@@ -21,9 +21,13 @@ Feynman rules and signs (metric +---). With ``L_int = -e Q_f psibar gamma psi A
 tree-level exchange in the s-channel is equivalent to the effective Lagrangian
 
     L_eff = A_ij (ebar gamma^mu P_i e)(mubar gamma_mu P_j mu),
-    A_ij^SM = e^2 Q_e Q_mu / s + g_Z^2 g_i^e g_j^mu / (s - m_Z^2 + i m_Z Gamma_Z),  g_Z^2 = e^2/(s_W^2 c_W^2),
+    A_ij^SM = R(s) [e^2 Q_e Q_mu / s + g_Z^2 g_i^e g_j^mu / (s - m_Z^2 + i W(s))],  g_Z^2 = e^2/(s_W^2 c_W^2),
 
-(a fixed Breit-Wigner width in the Z propagator), so a contact term ``L = (c/Lambda^2) O`` simply
+with the electroweak conventions of ``theory.sm`` (all numbers are channel couplings):
+R(s) = alpha_em(s)/alpha, 1 for a fixed alpha_em (``aem_run = 0``) and Pythia 8's running for
+``aem_run = 1`` (``theory.sm.alpha_em_ratio_symbolic``); W(s) = m_Z Gamma_Z (fixed width) or
+s Gamma_Z/m_Z (running width, ``w_run = 1``); s_W^2 of g_Z^2 from the scheme (or ``sw2_fixed``) and
+the s^2 in g_L, g_R from ``sw2_eff`` when set. A contact term ``L = (c/Lambda^2) O`` simply
 adds ``c/Lambda^2`` to the matching ``A_ij``. Operators (Warsaw basis, Lambda = 1 TeV,
 theta = c in TeV^-2, converted with 1e-6 GeV^-2; each operator written once, no flavour-
 transposed copy):
@@ -37,9 +41,10 @@ With these signs a positive coefficient interferes *constructively* with the SM 
 sqrt(s) >> m_Z (there A_LL^SM, A_RR^SM, A_LR^SM > 0 for like-charged leptons); the
 interference relative to the SM grows like s.
 
-Electroweak inputs come from ``theory.sm.SM`` (G_mu scheme) and travel as channel
-couplings (``e2``, ``gz2``, ``mZ``, ``wZ``, charges and Z couplings), so a test or a user can
-switch the Z off by passing a channel with ``gz2 = 0``.
+Electroweak inputs come from the process's ``SMInputs`` (``theory.sm.SM``, the G_mu scheme, by
+default; ``with_sm`` for another scheme or preset) and travel as channel couplings (``e2``,
+``gz2``, ``mZ``, ``wZ``, charges and Z couplings, the running switches and parameters), so a test
+or a user can switch the Z off by passing a channel with ``gz2 = 0``.
 
 References: Eichten, Lane, Peskin, Phys. Rev. Lett. 50 (1983) 811 (contact terms);
 Grzadkowski, Iskrzynski, Misiak, Rosiek, arXiv:1008.4884 (Warsaw basis);
@@ -57,7 +62,7 @@ import sympy as sp
 from theory.dirac import contract, current_tensor
 from theory.observables import pair_observables
 from theory.processes.base import Channel, PhaseSpaceHint, Process
-from theory.sm import SMInputs
+from theory.sm import SMInputs, alpha_em_ratio_symbolic, breit_wigner_width_symbolic, running_couplings
 
 __all__ = ["EEMuMu", "channel_without_z", "chiral_traces", "contact_components", "electroweak_couplings"]
 
@@ -117,26 +122,32 @@ def contact_components(
 
 
 def electroweak_couplings(sm: SMInputs, prefix: str, charge: float, t3: float) -> dict[str, float]:
-    """Charge and Z couplings g_L = T3 - Q s_W^2, g_R = -Q s_W^2 of one fermion, keyed by prefix."""
-    return {f"Q{prefix}": charge, f"gL{prefix}": t3 - charge * sm.sw2, f"gR{prefix}": -charge * sm.sw2}
+    """Charge and Z couplings g_L = T3 - Q s^2, g_R = -Q s^2 of one fermion, keyed by prefix, with
+    s^2 = ``sm.sw2_vector`` (sin^2 theta_eff when the inputs set one, else the scheme's s_W^2)."""
+    s2 = sm.sw2_vector
+    return {f"Q{prefix}": charge, f"gL{prefix}": t3 - charge * s2, f"gR{prefix}": -charge * s2}
 
 
 def boson_couplings(sm: SMInputs) -> dict[str, float]:
-    """e^2, g_Z^2 = e^2/(s_W^2 c_W^2), m_Z and Gamma_Z (G_mu scheme)."""
-    return {"e2": sm.e**2, "gz2": sm.e**2 / (sm.sw2 * sm.cw2), "mZ": sm.mZ, "wZ": sm.wZ}
+    """e^2, g_Z^2 = e^2/(s_W^2 c_W^2), m_Z, Gamma_Z and the running-alpha and running-width
+    couplings (``theory.sm.running_couplings``) of the given inputs."""
+    return {"e2": sm.e**2, "gz2": sm.e**2 / (sm.sw2 * sm.cw2), "mZ": sm.mZ, "wZ": sm.wZ, **running_couplings(sm)}
 
 
 def sm_coefficients(s: sp.Expr, f1: str, f2: str) -> tuple[dict, dict]:
-    """Real and imaginary parts of A_ij^SM(s) for fermions with coupling prefixes f1, f2."""
+    """Real and imaginary parts of A_ij^SM(s) for fermions with coupling prefixes f1, f2:
+    R(s) [e^2 Q1 Q2/s + g_Z^2 g_i g_j (s - m_Z^2 - i W(s)) / ((s - m_Z^2)^2 + W(s)^2)]."""
     e2, gz2, mZ, wZ = sp.symbols("e2 gz2 mZ wZ", real=True)
     q1, q2 = sp.Symbol(f"Q{f1}", real=True), sp.Symbol(f"Q{f2}", real=True)
-    den = (s - mZ**2) ** 2 + mZ**2 * wZ**2
+    ratio = alpha_em_ratio_symbolic(s)
+    width = breit_wigner_width_symbolic(s, mZ, wZ)
+    den = (s - mZ**2) ** 2 + width**2
     real, imag = {}, {}
     for i in CHIRALITIES:
         for j in CHIRALITIES:
             gz = gz2 * sp.Symbol(f"g{i}{f1}", real=True) * sp.Symbol(f"g{j}{f2}", real=True)
-            real[(i, j)] = e2 * q1 * q2 / s + gz * (s - mZ**2) / den
-            imag[(i, j)] = -gz * mZ * wZ / den
+            real[(i, j)] = ratio * (e2 * q1 * q2 / s + gz * (s - mZ**2) / den)
+            imag[(i, j)] = -ratio * gz * width / den
     return real, imag
 
 

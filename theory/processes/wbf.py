@@ -174,7 +174,18 @@ class WBF(Process):
 
     # ---------------------------------------------------------------- channels
     def _coupling_values(self) -> dict[str, float]:
+        """Couplings common to every channel, from the process's SMInputs (its input scheme and
+        s_W^2; the t-channel propagators carry no width, so ``width_running`` does not enter)."""
         sm = self.sm
+        if sm.alpha_running != "fixed":
+            from theory.errors import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"WBF takes a fixed alpha_em, but the SM inputs ask for alpha_running={sm.alpha_running!r}: its "
+                "amplitude has no per-event alpha_em (a running alpha at Pythia's VBF renormalisation scale would "
+                "have to enter the SymPy expressions). Use sm.with_(alpha_running='fixed') (alpha_em = sm.alpha, e.g. "
+                "alpha_mZ in the alphaMZ scheme), and Pythia's SigmaProcess:alphaEMorder = -1 to compare."
+            )
         sw, cw = math.sqrt(sm.sw2), math.sqrt(sm.cw2)
         return {
             "gWW": sm.g * sm.mW,
@@ -189,16 +200,18 @@ class WBF(Process):
         }
 
     def _line(self, line: int, flavour: int, current: str) -> dict[str, float]:
-        """Chiral couplings of one quark line (flavour > 0 quark, < 0 antiquark) to W, Z, A."""
+        """Chiral couplings of one quark line (flavour > 0 quark, < 0 antiquark) to W, Z, A: g/sqrt(2),
+        g_Z (T3 - Q s^2), -g_Z Q s^2, e Q, with s^2 = sin^2 theta_eff when the SM inputs set one."""
         sm = self.sm
         q, t3 = _QUARKS[abs(flavour)]
         gz = sm.g / math.sqrt(sm.cw2)
+        s2 = sm.sw2_vector
         out = {f"G{line}{v}{c}": 0.0 for v in _BOSONS for c in "LR"}
         if current == "W":
             out[f"G{line}WL"] = sm.g / math.sqrt(2.0)
         else:
-            out[f"G{line}ZL"] = gz * (t3 - q * sm.sw2)
-            out[f"G{line}ZR"] = gz * (-q * sm.sw2)
+            out[f"G{line}ZL"] = gz * (t3 - q * s2)
+            out[f"G{line}ZR"] = gz * (-q * s2)
             out[f"G{line}AL"] = sm.e * q
             out[f"G{line}AR"] = sm.e * q
         return out
