@@ -122,6 +122,7 @@ SCHEMA: dict[str, Any] = _obj(
             "n_bins": _int(2, 10),
             "bound": _num(0, True, 1.0, "coefficient range [-bound, bound] (TeV^-2)"),
             "scan_points": _int(5, 61),
+            "contour_points": _int(5, 11, "grid points per axis of the 2D profile scan (each point is a full fit)"),
             "lumi_uncertainty": _num(0, False, 0.02, "relative luminosity uncertainty"),
             "mc_stat": {"type": "boolean", "default": True},
             "scale_systematic": {"type": "boolean", "default": True},

@@ -121,7 +121,16 @@ def write_report(run: Run) -> Path:
         parts.append(_table([[k, v] for k, v in m["sbi"].items() if not isinstance(v, (dict, list))], ["quantity", "value"]))
         parts.append(_img(run.path("sbi", "posterior.png", create=False), "posterior"))
     fit = m["fit"]
-    if fit:
+    if fit and fit.get("histograms"):
+        parts.append("<h2>Histograms and their shape systematics</h2>")
+        parts.append("<p class='note'>The process has no Wilson coefficients: no EFT likelihood is built; these are the "
+                     "per-bin cross sections and the relative shifts a likelihood would carry as histosys.</p>")
+        for name, row in fit["histograms"].items():
+            keys = [k for k in row if k.endswith("_rel_up") or k.endswith("_rel_down")]
+            rows = [[f"[{row['edges'][i]:.4g}, {row['edges'][i + 1]:.4g})", row["sigma_pb"][i], row["mc_error_pb"][i],
+                     *[row[k][i] for k in keys]] for i in range(len(row["sigma_pb"]))]
+            parts.append(f"<h3>{html.escape(name)}</h3>" + _table(rows, ["bin", "σ [pb]", "MC error [pb]", *keys]))
+    if fit and fit.get("limits"):
         parts.append("<h2>Information each observable captures</h2>")
         parts.append(_table([[name, row["information"], row["width95"], row["fraction_of_reference"]] for name, row in fit["information"].items()],
                             ["observable", "Fisher information", "expected 95% CL width [TeV⁻²]", "fraction of the best"]))

@@ -130,7 +130,7 @@ class RunResult:
         if di:
             lines.append(f"  formula: {di['expression']}  ({di['information_over_learned']:.1%} of the learned score's information)")
         fit = run.metrics("fit")
-        if fit:
+        if fit and fit.get("limits"):
             for name, lim in fit["limits"].items():
                 segs = ", ".join(f"[{a:+.3f}, {b:+.3f}]" for a, b in lim["95"]["segments"])
                 lines.append(f"  expected 95% CL on {fit['coefficient']} from {name}: {segs}")

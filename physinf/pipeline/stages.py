@@ -122,7 +122,15 @@ def events(run: Run) -> dict[str, Any]:
             sample = with_surrogate_uncertainty(sample, model)
     sample.save(run.path("events", "events.h5"))
     names = monomial_names(sample.powers, sample.coefficients)
-    return {"n_events": len(sample), "sigma_pb": sample.cross_section(), "sigma_error_pb": sample.cross_section_error(),
+    extra: dict[str, Any] = {}
+    if cfg["use_surrogate"]:
+        # the same events with the exact amplitude: the surrogate's error on sigma, against its stated band
+        surrogate_a = model.components_for_channels(sample.momenta, model.channels[:1])[:, 0, 0]
+        exact_a = model.process.components(sample.momenta, model.channels[0])[:, 0]
+        w = sample.weights()
+        extra = {"sigma_exact_amplitude_same_events_pb": float(np.sum(w * exact_a / surrogate_a)),
+                 "sigma_surrogate_band_pb": float(np.sum(sample.variation_weights("surrogate_up") - w))}
+    return extra | {"n_events": len(sample), "sigma_pb": sample.cross_section(), "sigma_error_pb": sample.cross_section_error(),
             "sigma_components_pb": dict(zip(names, sample.sigma_components.tolist())),
             "coefficients": list(sample.coefficients), "config_hash": sample.config.config_hash if sample.config else None}
 
@@ -318,6 +326,19 @@ def sbi(run: Run) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- likelihood and limits
 def _observable_values(run: Run, sample: Any, name: str, k: int) -> np.ndarray:
+    """The per-event values of a fit observable: an observable name, ``learned_score``, ``formula``, or
+    ``a&b`` — the two-dimensional histogram of a and b as one index (quantile bins of each)."""
+    if "&" in name:
+        a, b = name.split("&", 1)
+        n = run.cfg["fit"]["n_bins"]
+        w = sample.weights()
+        index = np.zeros(len(sample), dtype=int)
+        for values in (_observable_values(run, sample, a, k), _observable_values(run, sample, b, k)):
+            from physinf.stats import quantile_edges
+
+            edges = quantile_edges(values, n, np.clip(w, 0, None), strict=False)
+            index = index * (len(edges) - 1) + np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+        return index.astype(float)
     if name == "learned_score":
         return np.load(run.path("train", "scores.npz", create=False))["scores"][:, k]
     if name == "formula":
@@ -329,14 +350,27 @@ def _observable_values(run: Run, sample: Any, name: str, k: int) -> np.ndarray:
         from physinf.pipeline.config import ConfigError
 
         raise ConfigError(f"fit.observables names {name!r}, which the observed sample does not have; it has "
-                          f"{sorted(sample.observables)} (plus learned_score and formula)")
+                          f"{sorted(sample.observables)} (plus learned_score, formula, and a&b for two-dimensional histograms)")
     return sample.observables[name]
 
 
+def _bins(run: Run, sample: Any, name: str, x: np.ndarray, theta: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    from physinf.stats import fisher_optimal_edges
+
+    if "&" in name:  # a 2D histogram flattened: one bin per cell
+        return np.arange(int(x.max()) + 2) - 0.5
+    edges = fisher_optimal_edges(x, sample.weight_components, sample.powers, theta, run.cfg["fit"]["n_bins"], direction=direction)
+    edges[0], edges[-1] = min(edges[0], x.min()) - 1e-9, max(edges[-1], x.max()) + 1e-9
+    return edges
+
+
 def _effective_luminosity(run: Run, sample: Any) -> tuple[float, float]:
-    """L, and the branching ratio of a decay the detector performed without weighting the events."""
-    decay = sample.provenance.get("detector", {}).get("higgs_decay") if isinstance(sample.provenance.get("detector"), dict) else None
-    br = float(decay["branching_ratio"]) if decay and not decay.get("applied_to_weights", True) else 1.0
+    """L, and the branching ratio of a Higgs decay the detector performed without weighting the events
+    (1 when the events hold no Higgs boson)."""
+    detector = sample.provenance.get("detector")
+    decay = detector.get("higgs_decay") if isinstance(detector, dict) else None
+    has_higgs = bool(np.any(sample.pdg == 25))
+    br = float(decay["branching_ratio"]) if has_higgs and decay and not decay.get("applied_to_weights", True) else 1.0
     return run.cfg["fit"]["luminosity_fb"] * br, br
 
 
@@ -348,7 +382,6 @@ def fit(run: Run) -> dict[str, Any]:
         Systematics,
         build_likelihood,
         export_patchset,
-        fisher_optimal_edges,
         histogram_templates,
         information_table,
         profile_scan,
@@ -358,22 +391,30 @@ def fit(run: Run) -> dict[str, Any]:
     from physinf.stats.plots import plot_contours, plot_scans
 
     cfg = run.cfg["fit"]
-    sample = observed_sample(run)
-    coefficient = studied_coefficient(run, sample.coefficients)
-    k = sample.coefficients.index(coefficient)
+    full = observed_sample(run)
+    if not full.coefficients:
+        return _histograms_without_coefficients(run, full)
+    coefficient = studied_coefficient(run, full.coefficients)
+    k_full = full.coefficients.index(coefficient)
     names = list(cfg["coefficients"] or [coefficient])
-    theta = np.zeros(len(sample.coefficients)) if sample.config is None else np.asarray(sample.theta_ref)
-    lum, br = _effective_luminosity(run, sample)
-    direction = np.zeros(len(sample.coefficients))
+    if coefficient not in names:
+        from physinf.pipeline.config import ConfigError
+
+        raise ConfigError(f"fit.coefficient = {coefficient!r} must be one of fit.coefficients = {names}")
+    # the likelihood depends on the fitted coefficients only; the others stay at their reference value 0
+    sample = full.restricted(names) if len(names) < len(full.coefficients) else full
+    k = sample.coefficients.index(coefficient)
+    theta = np.asarray(sample.theta_ref)
+    lum, br = _effective_luminosity(run, full)
+    direction = np.zeros(len(names))
     direction[k] = 1.0
     bound = cfg["bound"]
     grid = np.linspace(-bound, bound, cfg["scan_points"])
     limits, scans, likelihoods = {}, {}, {}
     has_scale = {"muF_x2", "muF_x0.5"} <= set(sample.variations)
-    for obs_name in cfg["observables"]:
-        x = _observable_values(run, sample, obs_name, k)
-        edges = fisher_optimal_edges(x, sample.weight_components, sample.powers, theta, cfg["n_bins"], direction=direction)
-        edges[0], edges[-1] = min(edges[0], x.min()) - 1e-9, max(edges[-1], x.max()) + 1e-9
+    values = {name: _observable_values(run, full, name, k_full) for name in cfg["observables"]}
+    for obs_name, x in values.items():
+        edges = _bins(run, sample, obs_name, x, theta, direction)
         templates = histogram_templates(x, sample.weight_components, sample.powers, sample.coefficients, edges, lum,
                                         channel=_channel_name(obs_name))
         shapes = (scale_systematic(sample, x, edges),) if cfg["scale_systematic"] and has_scale else ()
@@ -384,11 +425,9 @@ def fit(run: Run) -> dict[str, Any]:
         # a theta-independent background with the SM kinematics (a stand-in for the analysis' own)
         background = Background("background", templates.yields[0].copy(), stat_errors=np.sqrt(templates.sumw2[0, 0]))
         systematics = Systematics(lumi=cfg["lumi_uncertainty"], mc_stat=cfg["mc_stat"], shapes=shapes)
-        fixed = {c: 0.0 for c in sample.coefficients if c not in names}
-        lh = build_likelihood(Channel(templates, (background,), systematics),
-                              bounds={c: (-bound, bound) for c in sample.coefficients})
+        lh = build_likelihood(Channel(templates, (background,), systematics), bounds={c: (-bound, bound) for c in names})
         likelihoods[obs_name] = lh
-        scan = profile_scan(lh, coefficient, grid, data=lh.asimov_data(), profile=False, fixed=fixed)
+        scan = profile_scan(lh, coefficient, grid, data=lh.asimov_data(), profile=True)  # other fitted coefficients profiled
         scans[obs_name] = scan
         limits[obs_name] = {f"{round(100 * level)}": {"segments": [list(s) for s in scan.interval(level).segments],
                                                       "width": scan.interval(level).width,
@@ -397,35 +436,61 @@ def fit(run: Run) -> dict[str, Any]:
     ax = plot_scans(scans)
     ax.set_xlabel(coefficient + r" [TeV$^{-2}$]")
     save_figure(ax.figure, run.path("fit", "scans.png"))
+    headline = cfg["observables"][-1]
     if len(names) == 2:
-        headline = cfg["observables"][-1]
-        scan2d = profile_scan_2d(likelihoods[headline], (names[0], names[1]), grid, grid, data=likelihoods[headline].asimov_data())
+        grid2 = np.linspace(-bound, bound, cfg["contour_points"])
+        scan2d = profile_scan_2d(likelihoods[headline], (names[0], names[1]), grid2, grid2, data=likelihoods[headline].asimov_data())
         ax = plot_contours({headline: scan2d})
         save_figure(ax.figure, run.path("fit", "contour.png"))
     # information of every observable (histograms: valid lower bounds), and the unbinned optimum of
     # the parton-level observables where the parton record allows it (the exact score's information)
-    binned = {name: _observable_values(run, sample, name, k) for name in cfg["observables"]}
+    binned = {name: x for name, x in values.items() if "&" not in name}
     exact, reference = {}, None
-    t_obs = parton_truth_score(run, sample, k)
+    t_obs = parton_truth_score(run, full, k_full)
     if t_obs is not None:
         reference = "optimum of the parton observables (unbinned)"
         exact[reference] = t_obs
-        best = best_detector_score(run, sample, k)
+        best = best_detector_score(run, full, k_full)
         if best is not None:  # not the true score of the reconstructed event: histogrammed, not unbinned
             binned["exact parton formula on reconstructed objects (binned)"] = best
     table = information_table(sample.weight_components, sample.powers, sample.coefficients, theta, coefficient, lum,
                               binned=binned, scores=exact, reference=reference, n_bins=cfg["n_bins"])
     _information_figure(table, run.path("fit", "information.png"))
     # publish the likelihood of the last (headline) observable: background-only workspace + patchset
-    headline = cfg["observables"][-1]
     points = np.linspace(-bound, bound, cfg["patchset_points"])
-    mesh = np.stack(np.meshgrid(*[points if c in names else np.zeros(1) for c in sample.coefficients], indexing="ij"), -1)
-    exported = export_patchset(likelihoods[headline], mesh.reshape(-1, len(sample.coefficients)), run.path("fit", "publish"))
+    mesh = np.stack(np.meshgrid(*[points] * len(names), indexing="ij"), -1).reshape(-1, len(names))
+    exported = export_patchset(likelihoods[headline], mesh, run.path("fit", "publish"))
     write_json(run.path("fit", "workspace.json"), likelihoods[headline].workspace)
     return {"coefficient": coefficient, "coefficients": names, "luminosity_fb": cfg["luminosity_fb"], "branching_ratio": br,
             "limits": limits, "information": {name: row.to_dict() for name, row in table.items()},
             "published": {"background_only": str(exported.background_only), "patchset": str(exported.patchset),
-                          "observable": headline}}
+                          "observable": headline, "grid_points": len(mesh)}}
+
+
+def _histograms_without_coefficients(run: Run, sample: Any) -> dict[str, Any]:
+    """A process without Wilson coefficients (e.g. g g -> g g g) has no EFT likelihood to build: report
+    the histograms and the shape systematics (scale, surrogate) a likelihood of it would carry."""
+    from physinf.stats import quantile_edges, relative_variation
+
+    cfg = run.cfg["fit"]
+    lum, _ = _effective_luminosity(run, sample)
+    w = sample.weights()
+    out: dict[str, Any] = {"coefficient": None, "histograms": {}}
+    for name in cfg["observables"]:
+        x = _observable_values(run, sample, name, 0)
+        edges = quantile_edges(x, cfg["n_bins"], w, strict=False)
+        edges[0], edges[-1] = x.min() - 1e-9, x.max() + 1e-9
+        sigma, _ = np.histogram(x, edges, weights=w)
+        sumw2, _ = np.histogram(x, edges, weights=w**2)
+        row = {"edges": edges.tolist(), "sigma_pb": sigma.tolist(), "mc_error_pb": np.sqrt(sumw2).tolist(),
+               "events": (sigma * lum * 1000.0).tolist()}
+        for var in ("surrogate", "muF"):
+            up, down = {"surrogate": ("surrogate_up", "surrogate_down"), "muF": ("muF_x2", "muF_x0.5")}[var]
+            if {up, down} <= set(sample.variations):
+                row[f"{var}_rel_up"] = relative_variation(x, w, sample.variation_weights(up), edges).tolist()
+                row[f"{var}_rel_down"] = relative_variation(x, w, sample.variation_weights(down), edges).tolist()
+        out["histograms"][name] = row
+    return out
 
 
 def _channel_name(name: str) -> str:

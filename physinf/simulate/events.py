@@ -206,6 +206,23 @@ class EventSample:
         merged = dict(observables) if replace_all else {**self.observables, **observables}
         return replace(self, observables=merged)
 
+    def restricted(self, coefficients: Sequence[str]) -> EventSample:
+        """The sample as a function of ``coefficients`` only, the others fixed at 0: monomials of the
+        others are dropped (they vanish there), so weights, scores and ratios at any theta of the
+        kept coefficients are unchanged. The reference point of the dropped coefficients must be 0."""
+        keep = [str(c) for c in coefficients]
+        unknown = [c for c in keep if c not in self.coefficients]
+        if unknown or not keep or len(set(keep)) != len(keep):
+            raise InvalidParameterError(f"restrict to distinct coefficients of {list(self.coefficients)}, got {keep}")
+        cols = [self.coefficients.index(c) for c in keep]
+        others = [i for i in range(len(self.coefficients)) if i not in cols]
+        if np.any(self.theta_ref[others] != 0):
+            raise InvalidParameterError("the coefficients dropped must be 0 at the reference point")
+        rows = np.flatnonzero(np.all(self.powers[:, others] == 0, axis=1)) if others else np.arange(len(self.powers))
+        return replace(self, coefficients=tuple(keep), powers=self.powers[np.ix_(rows, cols)],
+                       weight_components=self.weight_components[:, rows], theta_ref=self.theta_ref[cols],
+                       variations={k: v[:, rows] for k, v in self.variations.items()}, config=None)
+
     def _scaled(self, index: Any, factor: np.ndarray | float, **changes: Any) -> EventSample:
         """Events ``index`` with weights (and variations) multiplied by ``factor``."""
         f = np.asarray(factor, dtype=float)
