@@ -16,6 +16,7 @@ from physinf.detector.base import Detector
 from physinf.detector.card import DetectorCard, available_presets, load_card, preset_path
 from physinf.detector.fast import FastDetector, Reconstruction
 from physinf.detector.objects import HIGGS_TO_GAMMA_GAMMA_BR, decay_to_two_photons
+from physinf.detector.shower import ShowerConfig, ShowerDetector, ShowerResult, pythia_alone, shower_lhe
 from physinf.detector.smearing import JetSmearing, jet_energy_resolution, smear_jets
 
 __all__ = [
@@ -25,11 +26,16 @@ __all__ = [
     "HIGGS_TO_GAMMA_GAMMA_BR",
     "JetSmearing",
     "Reconstruction",
+    "ShowerConfig",
+    "ShowerDetector",
+    "ShowerResult",
     "available_presets",
     "decay_to_two_photons",
     "jet_energy_resolution",
     "load_card",
     "preset_path",
+    "pythia_alone",
+    "shower_lhe",
     "smear_jets",
 ]
 

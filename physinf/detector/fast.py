@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from physinf.detector.card import DetectorCard, load_card
-from physinf.detector.objects import HIGGS_TO_GAMMA_GAMMA_BR, Collection, truth_objects
+from physinf.detector.objects import HIGGS_TO_GAMMA_GAMMA_BR, truth_objects
 from physinf.detector.observe import REQUIREMENT_KEYS, Layout, assemble, default_requirements, observe_objects, process_layout
 from physinf.detector.response import measure
 from physinf.errors import InvalidParameterError, did_you_mean

@@ -5,6 +5,7 @@ Columns (``<p>`` = ``j`` jets, ``a`` photons, ``e`` electrons, ``mu`` muons, ``l
 ranked by p_T within their kind, ``i`` = 1, 2, ... up to the number the selection requires):
 
 * ``pt_<p>i``, ``eta_<p>i``, ``phi_<p>i``; jets also ``m_ji`` and ``btag_ji`` (0/1), leptons ``q_<p>i``;
+  when jets are required, columns for a third jet are always there (zeros when it is absent);
 * ``n_jets``, ``n_photons``, ``n_electrons``, ``n_muons``; ``ht`` (scalar sum of jet p_T);
   ``met``, ``met_phi`` (minus the vector sum of the reconstructed objects' p_T);
 * for a kind with two or more required objects, the pair observables of the two leading ones
@@ -31,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from physinf.detector.objects import ELECTRON, JET, KIND_NAMES, KINDS, MUON, PHOTON, Collection, kind_of_pdg
-from physinf.detector.response import Measured
 from physinf.errors import InvalidParameterError
 from physinf.simulate.events import EventSample
 from theory.observables import pair_observables
@@ -184,16 +184,26 @@ def observe_objects(objects: dict[int, Collection], *, requirements: tuple[tuple
 
     columns: dict[str, np.ndarray] = {}
     for prefix, col, count, charged in groups:
-        count = min(count, col.size)
+        paired = count >= 2
+        if prefix == "j":  # a third jet (zeros when absent; n_jets tells), e.g. for a central-jet veto
+            count = max(count, 3)
         for r in range(count):
             i = r + 1
+            if r >= col.size:  # never present at this level (e.g. a third jet at parton level): zeros
+                zero = np.zeros(len(col.pt))
+                columns.update({f"pt_{prefix}{i}": zero, f"eta_{prefix}{i}": zero, f"phi_{prefix}{i}": zero})
+                if prefix == "j":
+                    columns.update({f"m_j{i}": zero, f"btag_j{i}": zero})
+                elif charged:
+                    columns[f"q_{prefix}{i}"] = zero
+                continue
             columns[f"pt_{prefix}{i}"], columns[f"eta_{prefix}{i}"], columns[f"phi_{prefix}{i}"] = col.pt[:, r], col.eta[:, r], col.phi[:, r]
             if prefix == "j":
                 columns[f"m_j{i}"] = col.m[:, r]
                 columns[f"btag_j{i}"] = col.btag[:, r].astype(float)
             elif charged:
                 columns[f"q_{prefix}{i}"] = col.charge[:, r].astype(float)
-        if count >= 2 and f"m_{prefix}{prefix}" not in process_columns:
+        if paired and f"m_{prefix}{prefix}" not in process_columns:
             if layout is None:
                 columns.update(pair_observables(col.vectors(0), col.vectors(1), prefix))
             else:  # a registered process's own observables hold what matters; add the pair mass

@@ -236,7 +236,7 @@ def _split_lhe(path: Path, sizes: list[int], n_workers: int, folder: Path) -> li
     events = [sep + block for block in rest.split("<event>")]
     events[-1] = events[-1][: events[-1].rindex("</event>") + len("</event>\n")]
     per_worker = np.array_split(np.arange(len(sizes)), n_workers)
-    out, start = [], 0
+    out = []
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     for w, chunks in enumerate(per_worker):
         if len(chunks) == 0:
@@ -245,7 +245,6 @@ def _split_lhe(path: Path, sizes: list[int], n_workers: int, folder: Path) -> li
         target = folder / f"worker{w}.lhe"
         target.write_text(head + "".join(events[lo:hi]) + "</LesHouchesEvents>\n")
         out.append((str(target), [sizes[c] for c in chunks]))
-        start = hi
     return out
 
 

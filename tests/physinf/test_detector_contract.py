@@ -11,22 +11,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from physinf.detector import Detector, FastDetector, JetSmearing
+from physinf.detector import Detector, FastDetector, JetSmearing, ShowerConfig, ShowerDetector
 from physinf.simulate import EventSample
 from theory.processes.registry import get_process
 
+# (detector, events it is tried on): the shower chain costs ~10 ms per event, so it gets fewer
 DETECTORS = [
-    JetSmearing(),
-    JetSmearing(resolution_scale=2.0, eta_resolution=0.05, phi_resolution=0.05),
-    FastDetector.from_preset("atlas-like"),
-    FastDetector.from_preset("cms-like"),
+    (JetSmearing(), 3000),
+    (JetSmearing(resolution_scale=2.0, eta_resolution=0.05, phi_resolution=0.05), 3000),
+    (FastDetector.from_preset("atlas-like"), 3000),
+    (FastDetector.from_preset("cms-like"), 3000),
+    (ShowerDetector.from_preset("atlas-like", shower=ShowerConfig(chunk_size=40)), 80),
 ]
 
 
-@pytest.mark.parametrize("detector", DETECTORS, ids=lambda d: d.name)
-def test_detector_contract(detector, wbf_sample):
+@pytest.mark.parametrize("detector, n_events", DETECTORS, ids=lambda d: getattr(d, "name", str(d)))
+def test_detector_contract(detector, n_events, wbf_sample):
+    if isinstance(detector, ShowerDetector):
+        pytest.importorskip("pythia8mc", reason="the shower chain needs the shower extra")
     assert isinstance(detector, Detector)
-    sample = wbf_sample.subset(np.arange(3000))
+    sample = wbf_sample.subset(np.arange(n_events))
     out = detector.apply(sample, np.random.default_rng(7))
     assert isinstance(out, EventSample) and out.process == sample.process
     assert len(out) <= len(sample)
