@@ -3,6 +3,9 @@
 Measured in one run, one core unless said (OMP/BLAS threads 1; physinf's numba kernels are
 compiled and cached before any timing, and that one-off cost is reported separately):
 
+Rates are events per CPU second of the measuring process (what one core delivers, robust to
+other jobs on a shared machine), with the wall-clock rates alongside (``*_wall``).
+
 * WBF weighted events per second after adaptation (all 132 channels, 6 morphing components and 2
   factorisation-scale variations stored), matrix-element-only evaluations per second, and
   Pythia 8's hard-process rate of the same process: ``speed_ratio``;
@@ -42,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 SIZES = {  # quick, full
     "speed": (20_000, 200_000),
     "whole": ((20_000, 100_000), (100_000, 1_000_000)),
-    "rss": ((10_000, 100_000, 300_000), (100_000, 1_000_000, 10_000_000)),
+    "rss": ((10_000, 200_000), (100_000, 1_000_000, 10_000_000)),
     "workers": (100_000, 1_000_000),
     "dask": (20_000, 100_000),
     "pythia": (5_000, 50_000),
@@ -67,6 +70,25 @@ def _timed_generate(process: str, n: int, **kw):
     return s, time.perf_counter() - t0
 
 
+def staged_run(process: str, n: int, seed: int, **kw) -> tuple:
+    """``generate``'s four stages called one by one (the same functions, serial executor), each
+    timed in wall-clock and in CPU seconds of this process (robust on a shared machine)."""
+    from physinf.simulate import GenerationConfig
+    from physinf.simulate.generator import adapt_grid, assemble, build_integrand, estimate_error, run_pass
+
+    clock = {}
+    w0, c0 = time.perf_counter(), time.process_time()
+    cfg = GenerationConfig(process=process, n_points=n, seed=seed, **kw).resolved()
+    integrand = build_integrand(cfg)
+    grid, info = adapt_grid(integrand, cfg)
+    w1, c1 = time.perf_counter(), time.process_time()
+    passes = [run_pass(integrand, grid, cfg, k) for k in range(cfg.n_passes)]
+    sample = assemble(cfg, integrand.process, passes, estimate_error(passes), info, {}, None)
+    w2, c2 = time.perf_counter(), time.process_time()
+    clock.update(adapt_wall_s=w1 - w0, adapt_cpu_s=c1 - c0, generate_wall_s=w2 - w1, generate_cpu_s=c2 - c1)
+    return sample, clock
+
+
 def warm_up(processes: list[str]) -> dict:
     """Build the SymPy expressions and compile (or load from the disk cache) every kernel once."""
     out = {}
@@ -78,7 +100,7 @@ def warm_up(processes: list[str]) -> dict:
 
 
 def me_rate(process: str, sample) -> dict:
-    """Matrix-element-only evaluations per second: every coupling group of the process at the
+    """Matrix-element-only evaluations per CPU second: every coupling group of the process at the
     sample's momenta (what one phase-space point costs in |M|^2), kernel + channel product."""
     from physinf.simulate.generator import build_integrand
 
@@ -86,9 +108,9 @@ def me_rate(process: str, sample) -> dict:
     p = np.ascontiguousarray(sample.momenta)
     reps = integrand.representatives
     integrand.process.components_for_channels(p[:100], reps)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     integrand.process.components_for_channels(p, reps)
-    dt = time.perf_counter() - t0
+    dt = time.process_time() - t0
     return {"points_per_second": len(p) / dt, "channel_evaluations_per_second": len(p) * len(integrand.process.channels) / dt,
             "coupling_groups": len(reps), "channels": len(integrand.process.channels)}
 
@@ -100,39 +122,42 @@ def time_to_error(process: str, target: float = 0.01, **kw) -> dict:
     rel = pilot.cross_section_error() / pilot.cross_section()
     n = max(int(4000 * (rel / (0.9 * target)) ** 2), 1000)
     for attempt in range(6):
+        c0 = time.process_time()
         s, dt = _timed_generate(process, n, seed=92 + attempt, scale_factors=(), **kw)
+        cpu = time.process_time() - c0
         rel = s.cross_section_error() / s.cross_section()
         if rel <= target:
-            return {"time_s": dt, "n_points": s.provenance["n_points"], "rel_error": rel, "settings": kw}
+            return {"time_s": dt, "cpu_s": cpu, "n_points": s.provenance["n_points"], "rel_error": rel, "settings": kw}
         n = int(n * 1.5)
-    return {"time_s": math.nan, "n_points": n, "rel_error": rel, "settings": kw}
+    return {"time_s": math.nan, "cpu_s": math.nan, "n_points": n, "rel_error": rel, "settings": kw}
 
 
 FAST_ADAPT = {"n_adapt": 4000, "n_iterations": 5}  # adaptation sized for a 1 % result
 
 
 def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia: int) -> dict:
-    """Weighted, whole-run and unweighted rates, time to 1 %, and Pythia's figures."""
+    """Weighted, whole-run and unweighted rates (per CPU second: one core; and per wall second),
+    matrix element alone, time to 1 %, and Pythia's figures measured right after."""
     n = _size("speed" if process == "wbf" else "other", quick)
-    s, total = _timed_generate(process, n, seed=1)
-    prov = s.provenance
+    s, clock = staged_run(process, n, seed=1)
+    n_pts = s.provenance["n_points"]
     rng = np.random.default_rng(3)
-    t0 = time.perf_counter()
+    c0 = time.process_time()
     unw = s.unweighted(rng)
-    t_unw = time.perf_counter() - t0
+    t_unw = time.process_time() - c0
     res = {
-        "n_points": prov["n_points"],
+        "n_points": n_pts,
         "n_events_after_cuts": len(s),
-        "events_per_s": prov["n_points"] / prov["time_generate_s"],
-        "events_after_cuts_per_s": len(s) / prov["time_generate_s"],
-        "time_adapt_s": prov["time_adapt_s"],
-        "time_generate_s": prov["time_generate_s"],
-        "events_per_s_incl_adaptation": prov["n_points"] / total,
+        **clock,
+        "events_per_s": n_pts / clock["generate_cpu_s"],
+        "events_per_wall_s": n_pts / clock["generate_wall_s"],
+        "events_after_cuts_per_s": len(s) / clock["generate_cpu_s"],
+        "events_per_s_incl_adaptation": n_pts / (clock["generate_cpu_s"] + clock["adapt_cpu_s"]),
         "sigma_pb": s.cross_section(),
         "sigma_error_pb": s.cross_section_error(),
         "unweighted_events": len(unw),
         "unweighting_efficiency": len(unw) / len(s),
-        "unweighted_events_per_s": len(unw) / (prov["time_generate_s"] + t_unw),
+        "unweighted_events_per_s": len(unw) / (clock["generate_cpu_s"] + t_unw),
         "matrix_element": me_rate(process, s),
         "time_to_1pct": time_to_error(process, **FAST_ADAPT),
     }
@@ -140,22 +165,26 @@ def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia:
         from validation.pythia import pythia_rate, pythia_time_to_error
 
         ref = pythia_rate(pythia_key, n_pythia, seed=2)
-        res["pythia"] = {k: v for k, v in ref.items() if k != "settings"}
-        res["pythia"]["settings"] = ref["settings"]
+        res["pythia"] = dict(ref)
         res["pythia"]["time_to_1pct"] = pythia_time_to_error(pythia_key, 0.01, seed=3)
-        res["speed_ratio"] = res["events_per_s"] / ref["events_per_second"]
-        res["unweighted_speed_ratio"] = res["unweighted_events_per_s"] / ref["events_per_second"]
-        res["time_to_1pct_ratio"] = res["time_to_1pct"]["time_s"] / res["pythia"]["time_to_1pct"]["time_s"]
+        res["speed_ratio"] = res["events_per_s"] / ref["events_per_cpu_second"]
+        res["speed_ratio_wall"] = res["events_per_wall_s"] / ref["events_per_second"]
+        res["unweighted_speed_ratio"] = res["unweighted_events_per_s"] / ref["events_per_cpu_second"]
+        res["time_to_1pct_ratio"] = res["time_to_1pct"]["cpu_s"] / res["pythia"]["time_to_1pct"]["cpu_s"]
+        res["time_to_1pct_ratio_wall"] = res["time_to_1pct"]["time_s"] / res["pythia"]["time_to_1pct"]["time_s"]
     return res
 
 
 def whole_runs(quick: bool) -> list[dict]:
     rows = []
     for n in _size("whole", quick):
-        s, total = _timed_generate("wbf", n, seed=5)
-        rows.append({"n_points_requested": n, "n_points": s.provenance["n_points"], "time_total_s": total,
-                     "time_adapt_s": s.provenance["time_adapt_s"], "adapt_fraction": s.provenance["time_adapt_s"] / total,
-                     "events_per_s_incl_adaptation": s.provenance["n_points"] / total,
+        s, clock = staged_run("wbf", n, seed=5)
+        cpu = clock["adapt_cpu_s"] + clock["generate_cpu_s"]
+        rows.append({"n_points_requested": n, "n_points": s.provenance["n_points"], "cpu_total_s": cpu,
+                     "wall_total_s": clock["adapt_wall_s"] + clock["generate_wall_s"], **clock,
+                     "adapt_fraction": clock["adapt_cpu_s"] / cpu,
+                     "adapt_fraction_wall": clock["adapt_wall_s"] / (clock["adapt_wall_s"] + clock["generate_wall_s"]),
+                     "events_per_s_incl_adaptation": s.provenance["n_points"] / cpu,
                      "rel_error": s.cross_section_error() / s.cross_section()})
     return rows
 
@@ -168,14 +197,20 @@ from physinf.simulate import generate, EventSample
 t0 = time.perf_counter()
 f = generate("wbf", int(sys.argv[1]), seed=7, out=sys.argv[2])
 t = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+def hwm():
+    # peak RSS of this process image (VmHWM); getrusage's ru_maxrss would include the parent's RSS at fork
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024**2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+rss = hwm()
 t1 = time.perf_counter()
 lazy = EventSample.open(sys.argv[2])
 col = lazy.column("delta_phi_jj"); part = lazy[1000:2000]
 t_read = time.perf_counter() - t1
 print(json.dumps({"n_points": f.provenance["n_points"], "n_events": len(f), "time_s": t, "peak_rss_gb": rss,
                   "file_gb": os.path.getsize(sys.argv[2]) / 1024**3, "lazy_read_s": t_read, "sigma_pb": f.cross_section(),
-                  "rel_error": f.mc_rel_error, "rss_after_lazy_read_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2}))
+                  "rel_error": f.mc_rel_error, "rss_after_lazy_read_gb": hwm()}))
 """
 
 
@@ -193,10 +228,12 @@ def peak_rss(quick: bool) -> list[dict]:
 
 def workers(quick: bool) -> dict:
     n = _size("workers", quick)
+    _timed_generate("wbf", 4000, seed=8, n_workers=2)  # start the worker processes (kept between runs)
     s1, t1 = _timed_generate("wbf", n, seed=8)
     s2, t2 = _timed_generate("wbf", n, seed=8, n_workers=2)
     same = bool(np.array_equal(s1.weight_components, s2.weight_components) and np.array_equal(s1.momenta, s2.momenta))
     return {"n_points": s1.provenance["n_points"], "time_1_worker_s": t1, "time_2_workers_s": t2, "speedup": t1 / t2,
+            "note": "wall clock, worker processes already started; the machine is shared (see load_average_*)",
             "passes_time_1_s": s1.provenance["time_generate_s"], "passes_time_2_s": s2.provenance["time_generate_s"],
             "passes_speedup": s1.provenance["time_generate_s"] / s2.provenance["time_generate_s"], "identical": same}
 
@@ -264,7 +301,8 @@ def measure(quick: bool) -> dict:
     wbf = process_figures("wbf", quick, "wbf", _size("pythia", quick))
     out["wbf"] = wbf
     out["wbf_events_per_s"] = wbf["events_per_s"]
-    out["pythia_events_per_s"] = wbf["pythia"]["events_per_second"]
+    out["pythia_events_per_s"] = wbf["pythia"]["events_per_cpu_second"]
+    out["rates_are"] = "events per CPU second of the measuring process (one core); *_wall keys: per wall-clock second"
     out["speed_ratio"] = wbf["speed_ratio"]
     out["me_evaluations_per_s"] = wbf["matrix_element"]["points_per_second"]
     out["time_to_1pct_ratio"] = wbf["time_to_1pct_ratio"]
@@ -290,23 +328,25 @@ def report(res: dict) -> str:
     lines = [
         f"machine: {res['machine']['cores']} cores, GPU {res['machine']['gpu']}, kernels {res['machine']['kernel_backend']}; "
         f"load average {res['load_average_start']:.2f} at start, {res['load_average_end']:.2f} at end",
-        f"WBF: {w['events_per_s']:,.0f} weighted events/s after adaptation (Pythia 8 hard process "
-        f"{w['pythia']['events_per_second']:,.0f}/s): ratio {res['speed_ratio']:.2f}",
+        f"WBF: {w['events_per_s']:,.0f} weighted events per CPU second after adaptation (Pythia 8 hard process "
+        f"{w['pythia']['events_per_cpu_second']:,.0f}): ratio {res['speed_ratio']:.2f} (wall clock: "
+        f"{w['events_per_wall_s']:,.0f}/s vs {w['pythia']['events_per_second']:,.0f}/s, {w['speed_ratio_wall']:.2f})",
         f"  |M|^2 only: {w['matrix_element']['points_per_second']:,.0f} points/s ({w['matrix_element']['channels']} channels, "
         f"{w['matrix_element']['channel_evaluations_per_second']:,.0f} channel evaluations/s)",
-        f"  time to 1% on sigma: physinf {w['time_to_1pct']['time_s']:.2f} s, Pythia {w['pythia']['time_to_1pct']['time_s']:.2f} s "
-        f"(ratio {res['time_to_1pct_ratio']:.2f})",
+        f"  time to 1% on sigma (CPU): physinf {w['time_to_1pct']['cpu_s']:.2f} s, Pythia {w['pythia']['time_to_1pct']['cpu_s']:.2f} s "
+        f"(ratio {res['time_to_1pct_ratio']:.2f}; wall {w['time_to_1pct_ratio_wall']:.2f})",
         f"  unweighted: {w['unweighted_events_per_s']:,.0f}/s (efficiency {w['unweighting_efficiency']:.3f}), ratio to Pythia "
         f"{res['unweighted_speed_ratio']:.2f}",
     ]
     for r in res["whole_runs"]:
-        lines.append(f"  whole run N={r['n_points']:,}: {r['events_per_s_incl_adaptation']:,.0f}/s incl. adaptation, "
-                     f"adaptation {r['adapt_fraction']:.1%} of {r['time_total_s']:.1f} s")
+        lines.append(f"  whole run N={r['n_points']:,}: {r['events_per_s_incl_adaptation']:,.0f}/CPU s incl. adaptation, "
+                     f"adaptation {r['adapt_fraction']:.1%} of {r['cpu_total_s']:.1f} CPU s")
     for name in ("drell_yan", "gg_ggg"):
         p = res[name]
-        lines.append(f"{name}: {p['events_per_s']:,.0f}/s after adaptation vs Pythia {p['pythia']['events_per_second']:,.0f}/s "
-                     f"(ratio {p['speed_ratio']:.2f}); time to 1% {p['time_to_1pct']['time_s']:.2f} s vs "
-                     f"{p['pythia']['time_to_1pct']['time_s']:.2f} s; unweighted {p['unweighted_events_per_s']:,.0f}/s")
+        lines.append(f"{name}: {p['events_per_s']:,.0f}/CPU s after adaptation vs Pythia {p['pythia']['events_per_cpu_second']:,.0f} "
+                     f"(ratio {p['speed_ratio']:.2f}); time to 1% {p['time_to_1pct']['cpu_s']:.2f} vs "
+                     f"{p['pythia']['time_to_1pct']['cpu_s']:.2f} CPU s; unweighted {p['unweighted_events_per_s']:,.0f}/CPU s "
+                     f"(ratio {p['unweighted_speed_ratio']:.2f})")
     wk = res["workers"]
     lines.append(f"2 workers, N={wk['n_points']:,}: whole run x{wk['speedup']:.2f}, passes x{wk['passes_speedup']:.2f}, "
                  f"identical {wk['identical']}")
@@ -329,16 +369,16 @@ def figures(res: dict, folder: Path) -> list[Path]:
     names = ["wbf", "drell_yan", "gg_ggg"]
     x = np.arange(len(names))
     ours = [res[n]["events_per_s"] for n in names]
-    theirs = [res[n]["pythia"]["events_per_second"] for n in names]
+    theirs = [res[n]["pythia"]["events_per_cpu_second"] for n in names]
     unw = [res[n]["unweighted_events_per_s"] for n in names]
     ax.bar(x - 0.27, ours, 0.27, label="physinf weighted (all components)")
     ax.bar(x, unw, 0.27, label="physinf unweighted at $\\theta_{ref}$")
     ax.bar(x + 0.27, theirs, 0.27, label="Pythia 8 hard process")
     ax.set_yscale("log")
     ax.set_xticks(x, ["WBF", "Drell-Yan", "$gg\\to ggg$"])
-    ax.set_ylabel("events per second, one core")
+    ax.set_ylabel("events per CPU second (one core)")
     ax.set_title(f"13 TeV, same run (load {res['load_average_start']:.1f} on {res['machine']['cores']} cores)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
     fig.tight_layout()
     paths.append(save_figure(fig, folder / "generation_rates.png"))
 
@@ -375,12 +415,19 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", type=Path, default=None, help="folder for the PNG figures (default: next to --json's "
                     "docs/ folder as docs/figures, else the current folder)")
     ap.add_argument("--quick", action="store_true", help="the same code on small sizes (under 3 minutes)")
+    ap.add_argument("--plot-only", action="store_true", help="redraw the figures from an existing --json file")
     args = ap.parse_args(argv)
     from physinf._io import check_writable, write_json
 
     if args.json:
         check_writable(args.json)
     folder = args.figures or (args.json.resolve().parent.parent / "figures" if args.json else Path("."))
+    if args.plot_only:
+        res = json.loads(args.json.read_text())
+        print(report(res))
+        for p in figures(res, folder):
+            print("figure:", p)
+        return 0
     res = measure(args.quick)
     print(report(res))
     if args.json:
