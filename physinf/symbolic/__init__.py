@@ -1,9 +1,13 @@
 """Symbolic distillation: learned or exact scores -> closed-form formulas with uncertainties.
 
 ``distill(X, y, names)`` runs a symbolic-regression backend (pyoperon by default, PySR
-optionally), then shared post-processing: SymPy parsing and simplification, constants re-fitted
-as parameters with covariance (SymbolFit pattern), snapping, Pareto-front selection and
-declared symmetries. The result is a :class:`Formula` (LaTeX, numpy, torch, JSON).
+optionally) over several operator sets and target transforms (:class:`Restarts`), then shared
+post-processing that never makes a candidate worse than the backend's own expression: parsing
+(no code is evaluated), bounded simplification, constants re-fitted as parameters with
+covariance (SymbolFit pattern), snapping, one merged Pareto front, selection and declared
+symmetries. The result is a :class:`Formula` (LaTeX, numpy, torch, JSON files that are parsed
+against a whitelist on reading). One operator table (:mod:`physinf.symbolic.operators`) drives
+every backend and export.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from physinf.symbolic.backends import BACKENDS, DEFAULT_OPERATORS, OPERATORS, Ba
 from physinf.symbolic.distill import distill, fit_formula
 from physinf.symbolic.errors import (
     BackendUnavailableError,
+    FormulaFileError,
     InvalidTargetError,
     SymbolicError,
     TooFewPointsError,
@@ -19,14 +24,15 @@ from physinf.symbolic.errors import (
 )
 from physinf.symbolic.formula import Formula, FrontMember
 from physinf.symbolic.presets import WBF_CP_ODD, ScorePreset
-from physinf.symbolic.selection import pareto_indices, scores, select
+from physinf.symbolic.restarts import Restarts
+from physinf.symbolic.selection import front_scores, pareto_indices, select
 from physinf.symbolic.symmetry import Symmetry
 
 __all__ = [
-    "distill", "fit_formula", "Formula", "FrontMember", "Budget", "Candidate", "Backend", "BACKENDS",
-    "OPERATORS", "DEFAULT_OPERATORS", "get_backend", "Symmetry", "select", "scores", "pareto_indices",
-    "SymbolicError", "InvalidTargetError",
-    "TooFewPointsError", "UnknownOperatorError", "BackendUnavailableError", "ScorePreset", "WBF_CP_ODD",
+    "distill", "fit_formula", "Formula", "FrontMember", "Budget", "Restarts", "Candidate", "Backend", "BACKENDS",
+    "OPERATORS", "DEFAULT_OPERATORS", "get_backend", "Symmetry", "select", "front_scores", "pareto_indices",
+    "SymbolicError", "InvalidTargetError", "TooFewPointsError", "UnknownOperatorError", "BackendUnavailableError",
+    "FormulaFileError", "ScorePreset", "WBF_CP_ODD",
 ]
 
 

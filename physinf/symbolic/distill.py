@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import numpy as np
 import sympy as sp
@@ -11,14 +10,25 @@ import sympy as sp
 from physinf.errors import InvalidParameterError
 from physinf.symbolic.backends import DEFAULT_OPERATORS, Backend, Budget, get_backend
 from physinf.symbolic.backends.base import check_operators
+from physinf.symbolic.backends.rational import RationalBackend
 from physinf.symbolic.errors import InvalidTargetError, SymbolicError, TooFewPointsError
 from physinf.symbolic.formula import Formula, FrontMember
-from physinf.symbolic.parse import complexity, parametrise, simplify_safe, to_sympy
-from physinf.symbolic.refit import fix_redundant, refit, snap_constants
-from physinf.symbolic.selection import RULES, select
+from physinf.symbolic.operators import TABLE
+from physinf.symbolic.parse import parametrise, to_sympy
+from physinf.symbolic.postprocess import Processed, Target, prepare, process
+from physinf.symbolic.refit import AIC, STRICT, LossTolerance, fix_redundant, refit, snap_constants
+from physinf.symbolic.restarts import TRANSFORMS, Restart, Restarts, plan
+from physinf.symbolic.selection import RULES, pareto_indices, select
 from physinf.symbolic.symmetry import Symmetry
 
-__all__ = ["distill", "fit_formula", "validate_data"]
+__all__ = ["distill", "fit_formula", "validate_data", "EXACT_LOSS", "FRONT_RTOL"]
+
+#: a loss below EXACT_LOSS · Var(y) is numerically exact: such formulas count as equally good
+#: (the simplest is selected) and stop further restarts. Exact forms reach 1e-28 or less after
+#: the float64 re-fit; a six-term rational approximant of m/sqrt(1 - v²/c²) reached 1e-16.
+EXACT_LOSS = 1e-22
+#: a longer formula enters the front only if it lowers the loss by more than this fraction.
+FRONT_RTOL = 1e-6
 
 
 def validate_data(X, y, names, weights=None) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray | None]:
@@ -48,14 +58,17 @@ def validate_data(X, y, names, weights=None) -> tuple[np.ndarray, np.ndarray, li
     return X, y, names, weights
 
 
-def _divide_by_factor(factor: str, table, variables, X, y, w):
-    """(X, y/F, w F²) on the rows where the known factor F is non-zero."""
+def _parse_factor(factor, table: dict[str, sp.Symbol]) -> sp.Expr:
     if not isinstance(factor, str):
         raise InvalidParameterError(f"factor must be a formula string over the input names, got {factor!r}")
     try:
-        expr = to_sympy(factor, table)
+        return to_sympy(factor, table)
     except SymbolicError as exc:
         raise InvalidParameterError(f"cannot use factor {factor!r}: {exc}") from exc
+
+
+def _divide_by_factor(factor: str, expr: sp.Expr, variables, X, y, w):
+    """(X, y/F, w F²) on the rows where the known factor F is non-zero."""
     values = np.asarray(sp.lambdify(variables, expr, "numpy")(*X.T), float) * np.ones(len(y))
     scale = np.max(np.abs(values[np.isfinite(values)]), initial=0.0)
     keep = np.isfinite(values) & (np.abs(values) > 1e-12 * scale)
@@ -105,34 +118,42 @@ def fit_formula(expression: str | sp.Expr, X, y, names, weights=None, constants:
     return Formula(template, tuple(variables), tuple(params), fit.values, fit.covariance, metrics=metrics)
 
 
-def _process(cand, table, variables, sym: Symmetry | None, sym_symbol, X, y, w):
-    expr = to_sympy(cand.expression, table)
-    if sym is not None and sym.mode == "enforce":
-        expr = sym.project(expr, sym_symbol)
-    expr = simplify_safe(expr)
-    template, params, values = parametrise(expr)
-    if len(params) >= len(y):
-        return None
-    fit = refit(template, variables, params, values, X, y, w)
-    if not np.isfinite(fit.mse):
-        return None
-    return template, params, fit
+def _share(total: float | None, n: int, weight: int = 1) -> int | None:
+    """A restart's whole share of a total (generations or seconds), at least 1."""
+    return None if total is None else max(1, int(total * weight / n))
 
 
-def _tidy(template, params, fit, variables, X, y, w, snap: bool | str):
-    """Fix redundant constants to ±1, then snap constants to simple values (both AIC-guarded)."""
+def _front(processed: list[Processed], floor: float) -> list[int]:
+    comps = np.array([p.complexity for p in processed])
+    losses = np.array([p.loss for p in processed])
+    return [int(i) for i in pareto_indices(comps, losses, floor=floor, rtol=FRONT_RTOL)]
+
+
+def _tidy(sel: Processed, target: Target, snap: bool | str, tolerance: LossTolerance) -> Processed:
+    """Fix redundant constants to ±1 and snap constants to simple values (within ``tolerance``),
+    then simplify (numbers kept) and re-fit; never worse than ``tolerance`` allows."""
+    variables, X, y, w = target.variables, target.X, target.y, target.weights
+    template, params = sel.template, list(sel.params)
+    # with covariance: snapping uses the errors
+    fit = refit(template, variables, params, sel.fit.values, X, y, w, max_nfev_per_param=30)
     if params:
-        template, params, fit = fix_redundant(template, variables, params, fit, X, y, w)
+        template, params, fit = fix_redundant(template, variables, params, fit, X, y, w, tolerance=tolerance)
     if snap and params:
         template, params, fit = snap_constants(template, variables, params, fit, X, y, w,
-                                               rational_only=snap == "rational")
-        template = simplify_safe(template)
-        value = dict(zip(params, fit.values))
-        params = [p for p in params if p in template.free_symbols]
-        fit = refit(template, variables, params, [value[p] for p in params], X, y, w)
-    if not np.isfinite(fit.mse):
-        return None
-    return template, params, fit
+                                               rational_only=snap == "rational", tolerance=tolerance)
+    value = dict(zip(params, fit.values))
+
+    def numbers(expr: sp.Expr) -> np.ndarray:
+        return target.values(expr.subs({p: sp.Float(float(v), 17) for p, v in value.items()}))
+
+    simple, _ = target.simplify(template, numbers)
+    kept = [p for p in params if p in simple.free_symbols]
+    new = refit(simple, variables, kept, [value[p] for p in kept], X, y, w, covariance=False)
+    if new.mse <= tolerance.max_loss(fit.mse, len(y), target.var_y):
+        template, params, fit = simple, kept, new
+    if tolerance is STRICT and not fit.mse <= STRICT.max_loss(sel.loss, len(y), target.var_y):
+        return sel  # several steps each within round-off may add up: the strict invariant is end to end
+    return sel.with_fit(template, params, fit)
 
 
 def distill(
@@ -152,17 +173,30 @@ def distill(
     max_refit_points: int = 20000,
     factor: str | None = None,
     search_names: list[str] | None = None,
+    restarts: Restarts | None = None,
 ) -> Formula:
     """Search for a closed-form ``y ≈ f(X)`` and return the selected :class:`Formula`.
 
-    Steps: validate -> (mirror the data for an enforced symmetry) -> backend search on at most
-    ``max_search_points`` rows -> for every candidate: parse to SymPy, project onto the declared
-    symmetry, simplify, constants -> parameters, weighted re-fit, snap constants to simple
-    values where the loss allows (AIC), re-fit -> Pareto front -> ``selection`` rule
-    ('best', 'accuracy', 'knee') -> final re-fit on all data with covariance.
+    Steps:
+
+    1. validate; mirror the data for an enforced symmetry; divide by a declared factor;
+    2. searches on at most ``max_search_points`` rows, as planned by ``restarts`` (default
+       :class:`Restarts`: the sparse rational regression, then genetic searches over nested
+       operator sets and target transforms, sharing ``budget``; ``Restarts.single()`` for one
+       search);
+    3. every candidate post-processed (:mod:`physinf.symbolic.postprocess`: parse, symmetry
+       projection, bounded simplification, constants -> parameters, weighted re-fit), and no
+       step makes it worse than the backend's own expression;
+    4. one merged Pareto front; the ``selection`` rule ('best', 'accuracy', 'knee',
+       'parsimonious' for data from an exact law with noise; among equal losses the simplest
+       wins);
+    5. redundant constants fixed and constants snapped to simple values (within Akaike's
+       criterion; with 'accuracy' only where the loss does not rise), final re-fit on all data
+       with covariance.
+
     Inputs should be dimensionless (e.g. p_T / m_H); constants then stay O(1).
 
-    ``factor``: a known factor F(X) of the target that physics fixes (a SymPy string over
+    ``factor``: a known factor F(X) of the target that physics fixes (a formula string over
     ``names``, e.g. the CP-odd prefactor ``"x_p1*x_p2*sin(delta_phi_jj)"``, proportional to
     eps(pa, pb, p1, p2)/s_hat in WBF). The backend then searches g in y ≈ F·g by fitting y/F
     with weights w F² (the same least squares; rows with F = 0 carry no information about g and
@@ -179,12 +213,13 @@ def distill(
         raise InvalidParameterError(f"snap must be True, False or 'rational', got {snap!r}")
     if selection not in RULES:
         select([1], [1.0], selection)  # raises the standard error
-    if budget is None:
-        budget = Budget()
+    restarts = Restarts() if restarts is None else restarts
+    if not isinstance(restarts, Restarts):
+        raise InvalidParameterError(f"restarts must be a physinf.symbolic.Restarts, got {type(restarts).__name__}")
+    budget = Budget() if budget is None else budget
     bk = get_backend(backend)
     variables = _symbols(names)
-    safe = [f"x{i}" for i in range(len(names))]
-    table = dict(zip(safe, variables)) | dict(zip(names, variables))
+    table = dict(zip(names, variables))
     cols = list(range(len(names)))  # the inputs the backend sees
     if search_names is not None:
         if not search_names or any(n not in names for n in search_names):
@@ -192,64 +227,128 @@ def distill(
         cols = [names.index(n) for n in search_names]
     if len(y) < 3:
         raise TooFewPointsError(f"{len(y)} points are too few to fit any formula with constants")
-    sym_symbol = None
-    if symmetry is not None:
-        sym_symbol = variables[symmetry.column(names)]
+    factor_expr = None if factor is None else _parse_factor(factor, table)
     rng = np.random.default_rng(seed)
-    Xs, ys, ws = X, y, weights
-    if len(y) > max_search_points:
-        idx = rng.choice(len(y), max_search_points, replace=False)
-        Xs, ys, ws = X[idx], y[idx], None if weights is None else weights[idx]
+    Xs, ys, ws = _subsample(X, y, weights, max_search_points, rng)
     if symmetry is not None and symmetry.mode == "enforce":
         Xs, ys, ws = symmetry.augment(Xs, ys, names, ws)
     if factor is not None:
-        Xs, ys, ws = _divide_by_factor(factor, table, variables, Xs, ys, ws)
-    t_search = time.perf_counter()
-    candidates = bk.search(Xs[:, cols], ys, [safe[i] for i in cols], budget, seed, ws, ops)
-    t_search = time.perf_counter() - t_search
-    if not candidates:
+        Xs, ys, ws = _divide_by_factor(factor, factor_expr, variables, Xs, ys, ws)
+    # the backend sees its columns as x0, x1, ...: its strings are parsed with these names only,
+    # never mixed with the caller's (whose names may themselves look like x1, y2, ...)
+    safe = {f"x{j}": col for j, col in enumerate(cols)}
+    target = Target(*_subsample(X, y, weights, max_refit_points, rng), variables, safe, factor_expr, symmetry,
+                    None if symmetry is None else symmetry.column(names))
+    exact = EXACT_LOSS * target.var_y
+    runs = plan(restarts, ops, ys, seed, inputs=tuple(safe))
+    members, log = _search(bk, runs, budget, (Xs[:, cols], ys, ws), target, exact, restarts.stop_when_exact)
+    n_candidates = sum(r["n_candidates"] for r in log)
+    if n_candidates == 0:
         raise SymbolicError(f"backend {bk.name!r} returned no candidates")
-    if factor is not None:
-        candidates = [replace(c, expression=f"({factor})*({c.expression})") for c in candidates]
-    Xr, yr, wr = X, y, weights
-    if len(y) > max_refit_points:
-        idx = rng.choice(len(y), max_refit_points, replace=False)
-        Xr, yr, wr = X[idx], y[idx], None if weights is None else weights[idx]
-    processed, seen = [], set()
-    for cand in candidates:
-        res = _process(cand, table, variables, symmetry, sym_symbol, Xr, yr, wr)
-        if res is None or str(res[0]) in seen:
-            continue
-        seen.add(str(res[0]))
-        processed.append(res)
-    if not processed:
+    if not members:
         raise TooFewPointsError(f"no candidate could be fitted: {len(y)} points vs. the candidates' free constants")
-    comps = np.array([complexity(t) for t, _, _ in processed])
-    losses = np.array([f.mse for _, _, f in processed])
-    order = np.lexsort((losses, comps))
-    processed = [processed[i] for i in order]
-    comps, losses = comps[order], losses[order]
-    k = select(comps, losses, selection)
-    template, params, fit_k = processed[k]
-    # fix redundant constants and snap the selected member only (cheap; the front keeps the plain re-fits)
-    tidied = _tidy(template, params, fit_k, variables, Xr, yr, wr, snap)
-    if tidied is not None:
-        template, params, fit_k = tidied
-        processed[k] = tidied
-    final = refit(template, variables, params, fit_k.values, X, y, weights)
-    front = tuple(
-        FrontMember(str(t.subs({p: sp.Float(float(v), 8) for p, v in zip(ps, f.values)})), int(c), float(f.mse))
-        for (t, ps, f), c in zip(processed, comps)
+    w_r = target.w
+    k = select([p.complexity for p in members], [p.loss for p in members], selection, floor=exact, rtol=FRONT_RTOL,
+               n_params=[len(p.params) for p in members], n_points=float(w_r.sum() ** 2 / np.sum(w_r**2)))
+    tidied = _tidy(members[k], target, snap, STRICT if selection == "accuracy" else AIC)
+    pool = [p for i, p in enumerate(members) if i != k] + [tidied]
+    front = sorted({id(pool[i]): pool[i] for i in [*_front(pool, exact), len(pool) - 1]}.values(),
+                   key=lambda p: (p.complexity, p.loss))
+    k_front = next(i for i, p in enumerate(front) if p is tidied)
+    template, params = tidied.template, tuple(tidied.params)
+    final = refit(template, variables, list(params), tidied.fit.values, X, y, weights, max_nfev_per_param=50)
+    members_out = tuple(
+        FrontMember(str(p.template.subs({q: sp.Float(float(v), 8) for q, v in zip(p.params, p.fit.values)})),
+                    int(p.complexity), float(p.loss), float(p.raw_loss))
+        for p in front
     )
-    formula = Formula(template, tuple(variables), tuple(params), final.values, final.covariance, front, k)
+    formula = Formula(template, tuple(variables), params, final.values, final.covariance, members_out, k_front)
     metrics = _metrics(formula.numpy(), X, y, weights)
-    metrics.update(backend=bk.name, selection=selection, seed=int(seed), search_time_s=t_search,
-                   wall_time_s=time.perf_counter() - t0, n_candidates=len(candidates), complexity=int(comps[k]),
+    metrics.update(backend=bk.name, selection=selection, seed=int(seed),
+                   search_time_s=sum(r["search_time_s"] for r in log), wall_time_s=time.perf_counter() - t0,
+                   n_candidates=n_candidates, complexity=int(tidied.complexity),
                    budget={"generations": budget.generations, "max_time": budget.max_time,
                            "population_size": budget.population_size, "max_length": budget.max_length},
                    operators=list(ops), fit_converged=final.success, factor=factor,
-                   search_names=[names[i] for i in cols])
+                   search_names=[names[i] for i in cols], restarts=log, postprocessing=dict(target.counts),
+                   best_raw_loss=float(min(p.raw_loss for p in members)), exact=bool(tidied.loss <= exact),
+                   selected_restart=tidied.restart, selected_raw=tidied.expression)
     if symmetry is not None:
         metrics["symmetry"] = {"variable": symmetry.variable, "parity": symmetry.parity, "mode": symmetry.mode,
                                "violation": symmetry.violation(formula.numpy(), X[:2000], names)}
-    return Formula(template, tuple(variables), tuple(params), final.values, final.covariance, front, k, metrics)
+    return Formula(template, tuple(variables), params, final.values, final.covariance, members_out, k_front, metrics)
+
+
+def _subsample(X, y, weights, n_max: int, rng):
+    """At most ``n_max`` rows, drawn without replacement."""
+    if len(y) <= n_max:
+        return X, y, weights
+    idx = rng.choice(len(y), n_max, replace=False)
+    return X[idx], y[idx], None if weights is None else weights[idx]
+
+
+def _search(bk: Backend, runs: list[Restart], budget: Budget, data, target: Target, exact: float,
+            stop_when_exact: bool) -> tuple[list[Processed], list[dict]]:
+    """Run the planned searches, post-process their candidates, merge them (one entry per
+    template, the lowest loss kept); with ``stop_when_exact``, stop after a search whose best
+    loss is at most ``exact``.
+
+    The genetic searches share what the rational regression left of ``budget`` by weight. For
+    plain data (no weights, factor or symmetry) only candidates on the merged raw front
+    (complexity, raw loss; all searches so far) are worth a re-fit, the others are parsed and
+    measured only; otherwise the searches fitted another objective (pyoperon resamples weighted
+    data, a factor divides the target), their raw losses do not rank the candidates, and every
+    candidate is re-fitted."""
+    Xs, ys, ws = data
+    names = list(target.search_names)
+    total_weight = max(1, sum(r.weight for r in runs if r.backend == "search"))
+    rational = RationalBackend()
+    substituted = RationalBackend(anchor_exponent=0, beam=3)  # cos/sin of one input: a cheaper pass
+    processed: dict[str, Processed] = {}
+    log: list[dict] = []
+    raw_points: list[tuple[int, float]] = []
+    t_rational = 0.0
+    for run in runs:
+        t1 = time.perf_counter()
+        values = TRANSFORMS[run.transform].forward(run.sign * ys)
+        if run.backend == "rational":
+            X_run = Xs
+            if run.substitute is not None:
+                X_run = Xs.copy()
+                j = names.index(run.substitute[1])
+                X_run[:, j] = TABLE[run.substitute[0]].numpy(Xs[:, j])
+            runner = rational if run.substitute is None else substituted
+            candidates = runner.search(X_run, values, names, budget, run.seed, ws, run.operators)
+        else:
+            left = None if budget.max_time is None else max(budget.max_time - t_rational, 0.0)
+            share = Budget(**{**budget.__dict__, "generations": _share(budget.generations, total_weight, run.weight),
+                              "max_time": _share(left, total_weight, run.weight)})
+            candidates = bk.search(Xs, values, names, share, run.seed, ws, run.operators)
+        t_run = time.perf_counter() - t1
+        t_rational += t_run if run.backend == "rational" else 0.0
+        prepared = [q for q in (prepare(c, target, run) for c in candidates) if q is not None]
+        offset = len(raw_points)
+        raw_points += [(q.complexity, q.raw_loss) for q in prepared]
+        if target.plain:
+            on_front = set(pareto_indices(*np.array(raw_points).T, floor=exact, rtol=FRONT_RTOL).tolist()) \
+                if raw_points else set()
+        else:  # the search fitted another objective (weights, factor, symmetry): re-fit every candidate
+            on_front = set(range(offset, len(raw_points)))
+        best, n_processed = np.inf, 0
+        for j, q in enumerate(prepared):
+            if offset + j not in on_front:
+                continue
+            n_processed += 1
+            p = process(q, target)
+            if p is None:
+                continue
+            best = min(best, p.loss)
+            key = str(p.template)
+            if key not in processed or p.loss < processed[key].loss:
+                processed[key] = p
+        log.append({"restart": run.label, "search_time_s": t_run, "n_candidates": len(candidates),
+                    "n_processed": n_processed, "best_loss": best,
+                    "postprocess_time_s": time.perf_counter() - t1 - t_run})
+        if stop_when_exact and best <= exact:
+            break
+    return list(processed.values()), log

@@ -10,6 +10,7 @@ __all__ = [
     "TooFewPointsError",
     "UnknownOperatorError",
     "BackendUnavailableError",
+    "FormulaFileError",
 ]
 
 
@@ -31,3 +32,9 @@ class UnknownOperatorError(SymbolicError, UnknownNameError):
 
 class BackendUnavailableError(SymbolicError, ImportError):
     """An optional backend (e.g. PySR / Julia) that is not installed or cannot start."""
+
+
+class FormulaFileError(SymbolicError, InvalidParameterError):
+    """A formula file (or dict) that cannot be loaded: malformed JSON, another schema version,
+    missing keys, arrays of the wrong shape, or an expression with anything but the whitelisted
+    SymPy constructors (formula files are parsed, never executed)."""

@@ -3,43 +3,52 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
+from physinf._io import write_text
 from physinf.errors import InvalidParameterError
+from physinf.symbolic.errors import FormulaFileError
+from physinf.symbolic.serialize import from_srepr
 
-__all__ = ["Formula", "FrontMember", "TORCH_FUNCTIONS"]
+__all__ = ["Formula", "FrontMember", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = "1.0.0"
-
-
-def _torch_functions() -> dict:
-    import torch
-
-    return {
-        "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
-        "sqrt": torch.sqrt, "Abs": torch.abs, "tanh": torch.tanh, "asin": torch.asin, "acos": torch.acos,
-        "atan": torch.atan, "atan2": torch.atan2, "sign": torch.sign, "pi": float(np.pi), "E": float(np.e),
-        "cbrt": lambda a: torch.sign(a) * torch.abs(a) ** (1.0 / 3.0),
-    }
-
-
-TORCH_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "Abs", "tanh", "asin", "acos", "atan", "cbrt")
+SCHEMA_VERSION = "1.1.0"
+#: versions :meth:`Formula.from_dict` reads (1.0.0 files have no raw losses in the front).
+READABLE_VERSIONS = ("1.0.0", "1.1.0")
+_REQUIRED = ("schema_version", "template_srepr", "variables", "params", "values", "covariance", "front",
+             "selected", "metrics")
 
 
 @dataclass(frozen=True)
 class FrontMember:
-    """One post-processed Pareto-front member (after parsing, simplifying, re-fitting)."""
+    """One post-processed Pareto-front member (after parsing, simplifying, re-fitting).
+
+    ``loss``: its weighted MSE after post-processing; ``raw_loss``: that of the backend's own
+    expression on the same rows (NaN where unknown); ``loss <= raw_loss`` up to round-off."""
 
     expression: str  # with constants substituted
     complexity: int
     loss: float
+    raw_loss: float = float("nan")
 
     def to_dict(self) -> dict:
-        return {"expression": self.expression, "complexity": self.complexity, "loss": self.loss}
+        return {"expression": self.expression, "complexity": self.complexity, "loss": self.loss,
+                "raw_loss": self.raw_loss}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FrontMember:
+        if not isinstance(d, dict) or not {"expression", "complexity", "loss"} <= set(d):
+            raise FormulaFileError(f"a front member needs expression, complexity and loss, got {d!r}")
+        try:
+            return cls(str(d["expression"]), int(d["complexity"]), float(d["loss"]),
+                       float(d.get("raw_loss", float("nan"))))
+        except (TypeError, ValueError) as exc:
+            raise FormulaFileError(f"malformed front member {d!r}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,9 @@ class Formula:
         """A ``torch.nn.Module`` mapping (N, n_variables) -> (N,); the constants are trainable parameters."""
         import torch
 
-        fn = sp.lambdify([*self.variables, *self.params], self.template, modules=[_torch_functions(), "math"])
+        from physinf._sympy import lambdify_torch
+
+        fn = lambdify_torch([*self.variables, *self.params], self.template)
         names = self.names
         n_vars = len(self.variables)
 
@@ -131,7 +142,8 @@ class Formula:
                 if X.ndim != 2 or X.shape[1] != n_vars:
                     raise InvalidParameterError(f"X must have shape (N, {n_vars}) for {names}")
                 out = fn(*[X[:, i] for i in range(n_vars)], *[self.constants[j] for j in range(len(self.constants))])
-                return torch.as_tensor(out, dtype=X.dtype) * torch.ones(X.shape[0], dtype=X.dtype)
+                out = torch.as_tensor(out, dtype=X.dtype, device=X.device)
+                return out * torch.ones(X.shape[0], dtype=X.dtype, device=X.device)
 
         return FormulaModule(self.values)
 
@@ -153,37 +165,69 @@ class Formula:
             "metrics": self.metrics,
         }
 
-    def to_json(self, path: str | Path | None = None) -> str:
-        """JSON text (also written to ``path`` if given). :meth:`from_json` reloads the same expression."""
-        text = json.dumps(self.to_dict(), indent=1, default=float)
-        if path is not None:
-            Path(path).write_text(text)
-        return text
+    def to_json(self, path: str | os.PathLike) -> Path:
+        """Write the formula as JSON to ``path`` (atomically: a crash never leaves half a file).
+        :meth:`from_json` reads it back; ``json.dumps(formula.to_dict())`` gives the text."""
+        return write_text(path, json.dumps(self.to_dict(), indent=1, default=float) + "\n")
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Formula":
-        if d.get("schema_version") != SCHEMA_VERSION:
-            raise InvalidParameterError(f"unsupported Formula schema {d.get('schema_version')!r}; expected {SCHEMA_VERSION}")
-        cov = np.asarray(d["covariance"], float).reshape(len(d["params"]), len(d["params"]))
-        return cls(
-            template=_from_srepr(d["template_srepr"]),
-            variables=tuple(_from_srepr(v) for v in d["variables"]),
-            params=tuple(_from_srepr(p) for p in d["params"]),
-            values=np.asarray(d["values"], float),
-            covariance=cov,
-            front=tuple(FrontMember(**m) for m in d["front"]),
-            selected=int(d["selected"]),
-            metrics=dict(d["metrics"]),
-        )
+    def from_dict(cls, d: dict) -> Formula:
+        """Rebuild a formula from :meth:`to_dict` output. Expressions are parsed against a
+        whitelist of SymPy constructors, never executed (:func:`physinf.symbolic.serialize.from_srepr`);
+        anything malformed raises :class:`~physinf.symbolic.errors.FormulaFileError`."""
+        if not isinstance(d, dict):
+            raise FormulaFileError(f"a formula must be a JSON object, got {type(d).__name__}")
+        if d.get("schema_version") not in READABLE_VERSIONS:
+            raise FormulaFileError(f"unsupported formula schema version {d.get('schema_version')!r}; "
+                                   f"this physinf reads {', '.join(READABLE_VERSIONS)}")
+        missing = [k for k in _REQUIRED if k not in d]
+        if missing:
+            raise FormulaFileError(f"formula file lacks the key(s) {', '.join(missing)}")
+        template = from_srepr(d["template_srepr"])
+        if not isinstance(d["variables"], list) or not isinstance(d["params"], list):
+            raise FormulaFileError("variables and params must be lists of srepr strings")
+        variables = tuple(from_srepr(v) for v in d["variables"])
+        params = tuple(from_srepr(p) for p in d["params"])
+        for s_ in (*variables, *params):
+            if not isinstance(s_, sp.Symbol):
+                raise FormulaFileError(f"variables and params must be symbols, got {s_!r}")
+        if len(set(variables) | set(params)) != len(variables) + len(params):
+            raise FormulaFileError("variable and parameter names must be distinct")
+        unknown = template.free_symbols - set(variables) - set(params)
+        if unknown:
+            raise FormulaFileError(f"the template uses symbols {sorted(map(str, unknown))} that are neither "
+                                   "variables nor params")
+        n = len(params)
+        try:
+            values = np.asarray(d["values"], dtype=float)
+            cov = np.asarray(d["covariance"], dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise FormulaFileError(f"values and covariance must be numbers: {exc}") from exc
+        if values.shape != (n,):
+            raise FormulaFileError(f"values must have {n} entries (one per parameter), got shape {values.shape}")
+        if n == 0 and cov.size == 0:
+            cov = np.zeros((0, 0))
+        if cov.shape != (n, n):
+            raise FormulaFileError(f"covariance must be {n}x{n} for {n} parameters, got shape {cov.shape}")
+        if not isinstance(d["front"], list) or not isinstance(d["metrics"], dict):
+            raise FormulaFileError("front must be a list and metrics an object")
+        front = tuple(FrontMember.from_dict(m) for m in d["front"])
+        try:
+            selected = int(d["selected"])
+        except (TypeError, ValueError) as exc:
+            raise FormulaFileError(f"selected must be an integer, got {d['selected']!r}") from exc
+        return cls(template, variables, params, values, cov, front, selected, dict(d["metrics"]))
 
     @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "Formula":
-        text = str(text_or_path)
-        if not text.lstrip().startswith("{"):
-            text = Path(text_or_path).read_text()
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, path: str | os.PathLike) -> Formula:
+        """Read a formula file written by :meth:`to_json` (parsed, never executed)."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise FormulaFileError(f"cannot read formula file {path}: {exc.strerror or exc}") from exc
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise FormulaFileError(f"{path} is not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
 
-
-def _from_srepr(text: str) -> sp.Basic:
-    """Rebuild a SymPy object from ``srepr`` output (SymPy's own constructors only)."""
-    return sp.sympify(text)

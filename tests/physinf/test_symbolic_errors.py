@@ -9,6 +9,7 @@ from physinf.errors import PhysinfError, UnknownNameError
 from physinf.symbolic import (
     BackendUnavailableError,
     Budget,
+    Restarts,
     InvalidTargetError,
     TooFewPointsError,
     UnknownOperatorError,
@@ -66,7 +67,8 @@ def test_pysr_without_julia_says_how_to_enable(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(BackendUnavailableError, match=r"pip install 'physinf\[pysr\]'"):
-        distill(X, X[:, 0], ["a", "b"], budget=SMALL, backend="pysr")
+        # without the rational regression, which would find y = a exactly and never call PySR
+        distill(X, X[:, 0], ["a", "b"], budget=SMALL, backend="pysr", restarts=Restarts(rational=False))
 
 
 def test_bad_factor_search_names_and_snap():

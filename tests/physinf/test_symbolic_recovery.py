@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from physinf.symbolic import Budget, distill
+from physinf.symbolic import Budget, Restarts, distill
 
 BUDGET = Budget(generations=40, population_size=400, max_length=20)
 
@@ -18,6 +18,7 @@ def _identity(formula, truth, names, X):
     return float(np.max(np.abs(formula(X) - y)) / np.max(np.abs(y)))
 
 
+@pytest.mark.parametrize("restarts", [Restarts(), Restarts.single()], ids=["default", "one-genetic-search"])
 @pytest.mark.parametrize(
     ("truth", "names", "ops"),
     [
@@ -27,12 +28,12 @@ def _identity(formula, truth, names, X):
         ("beta*(1 + alpha*cos(theta))", ["beta", "alpha", "theta"], ("add", "sub", "mul", "div", "cos")),  # III.17.37
     ],
 )
-def test_exact_recovery(truth, names, ops):
+def test_exact_recovery(truth, names, ops, restarts):
     rng = np.random.default_rng(7)
     X = rng.uniform(1.0, 5.0, (400, len(names)))
     expr = sp.sympify(truth, locals={n: sp.Symbol(n) for n in names})
     y = sp.lambdify([sp.Symbol(n) for n in names], expr, "numpy")(*X.T) * np.ones(len(X))
-    f = distill(X, y, names, budget=BUDGET, seed=1, operators=ops)
+    f = distill(X, y, names, budget=BUDGET, seed=1, operators=ops, restarts=restarts)
     assert _identity(f, expr, names, rng.uniform(1.0, 5.0, (500, len(names)))) < 1e-6, str(f)
     # constants snapped to exact values: the template equals the truth symbolically
     diff = sp.simplify(f.expr - expr.subs({sp.Symbol(n): v for n, v in zip(names, f.variables)}))

@@ -14,16 +14,9 @@ import numpy as np
 
 from physinf.errors import did_you_mean
 from physinf.symbolic.errors import InvalidTargetError, UnknownOperatorError
+from physinf.symbolic.operators import DEFAULT_OPERATORS, OPERATORS
 
-__all__ = ["Budget", "Candidate", "Backend", "OPERATORS", "check_operators", "resample_weighted"]
-
-#: Operators understood by physinf, with their arity. Every backend maps these names.
-OPERATORS: dict[str, int] = {
-    "add": 2, "sub": 2, "mul": 2, "div": 2, "pow": 2,
-    "sin": 1, "cos": 1, "tan": 1, "exp": 1, "log": 1, "sqrt": 1, "square": 1,
-    "abs": 1, "tanh": 1, "asin": 1, "acos": 1, "atan": 1, "cbrt": 1,
-}
-DEFAULT_OPERATORS: tuple[str, ...] = ("add", "sub", "mul", "div", "sin", "cos", "exp", "log", "sqrt", "square")
+__all__ = ["Budget", "Candidate", "Backend", "OPERATORS", "DEFAULT_OPERATORS", "check_operators", "resample_weighted"]
 
 
 def check_operators(operators: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -41,10 +34,13 @@ def check_operators(operators: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long one search may run.
+    """How long a search may run.
 
     ``generations`` (deterministic, use it in tests) and/or ``max_time`` in whole seconds
     (load dependent, for benchmarks). ``population_size`` and ``max_length`` bound the search.
+    :func:`physinf.symbolic.distill` treats ``generations`` and ``max_time`` as the total of all
+    its restarts and gives each restart an equal share (at least 1 generation, 1 second); a
+    backend's ``search`` runs one restart with the budget it is given.
     """
 
     generations: int = 100

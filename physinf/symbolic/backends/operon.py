@@ -9,16 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from physinf.symbolic.backends.base import DEFAULT_OPERATORS, Budget, Candidate, check_operators, resample_weighted
+from physinf.symbolic.operators import OPERON_SYMBOLS
 
 __all__ = ["OperonBackend", "OPERON_SYMBOLS"]
-
-#: physinf operator name -> pyoperon ``allowed_symbols`` name.
-OPERON_SYMBOLS: dict[str, str] = {
-    "add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow",
-    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "sqrt": "sqrt",
-    "square": "square", "abs": "abs", "tanh": "tanh", "asin": "asin", "acos": "acos",
-    "atan": "atan", "cbrt": "cbrt",
-}
 
 
 class OperonBackend:

@@ -12,15 +12,9 @@ import numpy as np
 
 from physinf.symbolic.backends.base import DEFAULT_OPERATORS, Budget, Candidate, check_operators
 from physinf.symbolic.errors import BackendUnavailableError
+from physinf.symbolic.operators import PYSR_BINARY, PYSR_UNARY
 
 __all__ = ["PySRBackend", "PYSR_BINARY", "PYSR_UNARY", "parse_hall_of_fame", "ENABLE_HINT"]
-
-PYSR_BINARY: dict[str, str] = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
-PYSR_UNARY: dict[str, str] = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "sqrt": "sqrt",
-    "square": "square", "abs": "abs", "tanh": "tanh", "asin": "asin", "acos": "acos",
-    "atan": "atan", "cbrt": "cbrt",
-}
 
 ENABLE_HINT = (
     "The PySR backend needs the optional extra and a Julia runtime: `pip install 'physinf[pysr]'` then "
