@@ -47,6 +47,8 @@ from theory.errors import InvalidParameterError, UnknownNameError, did_you_mean
 __all__ = [
     "SMInputs",
     "SM",
+    "PYTHIA8",
+    "MADGRAPH_SM",
     "SCHEMES",
     "ALPHA_RUNNING",
     "PRESETS",

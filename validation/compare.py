@@ -19,7 +19,7 @@ from scipy import stats
 
 from theory.errors import InvalidParameterError
 
-__all__ = ["shape_chi2", "dilepton_observables", "asymmetry", "ratio_error"]
+__all__ = ["asymmetry", "dilepton_observables", "ratio_error", "shape_chi2"]
 
 
 def shape_chi2(x: np.ndarray, w: np.ndarray | None, x_ref: np.ndarray, w_ref: np.ndarray | None,

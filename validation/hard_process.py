@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from physinf._io import require
 from theory.errors import InvalidParameterError, PDFError, PhysinfError
 
-__all__ = ["PythiaRun", "run_hard_process", "readback", "initialised", "default_pdf_file"]
+__all__ = ["PythiaRun", "default_pdf_file", "initialised", "readback", "run_hard_process"]
 
 
 @dataclass(frozen=True)

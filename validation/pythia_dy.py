@@ -15,12 +15,13 @@ Labels as physinf's ``drell_yan``: pa (parton along +z), pb, p1 = e-, p2 = e+.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from theory.errors import InvalidParameterError
 from validation.hard_process import PythiaRun, run_hard_process
 
-__all__ = ["pythia_drell_yan", "dy_settings", "MASS_WINDOWS"]
+__all__ = ["MASS_WINDOWS", "dy_settings", "pythia_drell_yan"]
 
 # the four dilepton-mass windows of the comparison (GeV)
 MASS_WINDOWS: tuple[tuple[float, float], ...] = ((60.0, 120.0), (200.0, 500.0), (500.0, 1000.0), (1000.0, 3000.0))

@@ -28,8 +28,9 @@ diagonal, b lines dropped from W fusion) and its Higgs Breit-Wigner (4 MeV).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from theory.processes.base import Channel, Process
 from theory.sm import PYTHIA8, SMInputs
 from validation.hard_process import PythiaRun, run_hard_process
 
-__all__ = ["PythiaNumerators", "pythia_numerator_factors", "pythia_wbf_events", "wbf_settings", "wbf_process", "WBF_SM"]
+__all__ = ["WBF_SM", "PythiaNumerators", "pythia_numerator_factors", "pythia_wbf_events", "wbf_process", "wbf_settings"]
 
 # Pythia 8.317 defaults with alpha_em fixed at alphaEMmZ (SigmaProcess:alphaEMorder = -1)
 WBF_SM: SMInputs = PYTHIA8.with_(alpha_running="fixed")

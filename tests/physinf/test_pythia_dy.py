@@ -27,7 +27,7 @@ from validation.compare import asymmetry, dilepton_observables, shape_chi2
 
 pytest.importorskip("pythia8mc", reason="Pythia 8 comparison needs the shower extra (pythia8mc)")
 
-from validation.pythia_dy import MASS_WINDOWS, pythia_drell_yan  # noqa: E402
+from validation.pythia_dy import MASS_WINDOWS, pythia_drell_yan
 
 N_EVENTS = 40000
 

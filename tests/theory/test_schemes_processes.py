@@ -185,7 +185,7 @@ def test_wbf_with_pythia_preset_has_pythias_z_to_w_ratio():
     lu, ru = 1 - 2 * s2bar * 2 / 3, -2 * s2bar * 2 / 3
     ld, rd = -1 + 2 * s2bar / 3, 2 * s2bar / 3
     c1, c2 = lu**2 * ld**2 + ru**2 * rd**2, lu**2 * rd**2 + ru**2 * ld**2
-    prop = lambda m2: ((2 * dot(pa, p1) + m2) * (2 * dot(pb, p2) + m2)) ** 2  # noqa: E731
+    prop = lambda m2: ((2 * dot(pa, p1) + m2) * (2 * dot(pb, p2) + m2)) ** 2
     z = 0.25 * sm.mZ**2 * (4 * math.pi / (s2 * (1 - s2))) ** 3 * (c1 * x + c2 * y) / prop(sm.mZ**2)
     w = sm.mW**2 * (4 * math.pi / s2) ** 3 * x / prop(sm.mW**2)
     np.testing.assert_allclose(zz / ww, z / w, rtol=1e-11)
@@ -193,7 +193,7 @@ def test_wbf_with_pythia_preset_has_pythias_z_to_w_ratio():
 
 def test_wbf_refuses_a_running_alpha_with_the_fix():
     with pytest.raises(InvalidParameterError, match="alpha_running='fixed'"):
-        get_process("wbf").with_sm(PYTHIA8).channels
+        _ = get_process("wbf").with_sm(PYTHIA8).channels
 
 
 # ------------------------------------------------------------------------------------------ every process
