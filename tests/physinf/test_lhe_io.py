@@ -300,3 +300,24 @@ def test_writer_refuses_what_it_cannot_write(wbf, tmp_path):
     with pytest.raises(InvalidParameterError, match="chunk_size"):
         next(iter_lhe(tmp_path / "x.lhe", chunk_size=0))
     assert not (tmp_path / "x.lhe").exists()
+
+
+def test_lhe_events_go_through_the_fast_detector(smeftsim):
+    """An LHE sample (no registered process): the detector finds the objects from the PDG ids of the
+    final state; default requirement: what the least populated event holds (here 2 leptons, 1 jet)."""
+    from physinf.detector import FastDetector
+
+    observed = FastDetector.from_preset("atlas-like").apply(smeftsim, np.random.default_rng(2))
+    assert observed.provenance["detector"]["requirements"] == [["jets", 1], ["leptons", 2]]
+    assert 0.3 * len(smeftsim) < len(observed) < len(smeftsim)
+    o = observed.observables
+    assert np.all(o["m_ll"] > 250)  # the MadGraph run card cut m_ll > 300 GeV, smeared by ~1-2 %
+    rows = _rows(smeftsim, observed)
+    theta = np.zeros(len(smeftsim.coefficients))
+    theta[smeftsim.coefficients.index("clj1")] = 0.1
+    np.testing.assert_array_equal(observed.weights(theta), smeftsim.weights(theta)[rows])  # weights stay exact
+
+
+def _rows(parton, observed):
+    index = {row.tobytes(): i for i, row in enumerate(parton.momenta.reshape(len(parton), -1))}
+    return np.array([index[row.tobytes()] for row in observed.momenta.reshape(len(observed), -1)])
