@@ -18,6 +18,7 @@ half a file; reading checks the format name, version and shapes. Files larger th
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,8 +29,8 @@ import numpy as np
 
 from physinf._io import atomic_path
 from physinf.simulate.config import GenerationConfig
-from theory.errors import EventFileError, InvalidParameterError, UnknownNameError, did_you_mean
-from theory.morphing import monomial_gradients, monomial_values
+from theory.errors import EventFileError, InvalidParameterError, PhysinfError, UnknownNameError, did_you_mean
+from theory.morphing import monomial_gradients, monomial_values, monomials
 from theory.scores import joint_ratio as _joint_ratio
 from theory.scores import joint_score as _joint_score
 from theory.scores import truth_fisher_information
@@ -52,6 +53,18 @@ class FrozenDict(dict):  # type: ignore[type-arg]
 
     def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
         return (FrozenDict, (dict(self),))
+
+
+def _integers(name: str, values: Any) -> np.ndarray:
+    """Integer data (PDG codes, exponents) given as any numbers: refused unless integral."""
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fc":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            bad = ~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr)))
+            raise InvalidParameterError(f"{name} must hold integers; entry {np.argwhere(bad)[0].tolist()} is {arr[bad][0]!r}")
+    elif arr.dtype.kind not in "iub":
+        raise InvalidParameterError(f"{name} must hold integers, got dtype {arr.dtype}")
+    return arr
 
 
 def _read_only(array: Any, dtype: Any) -> np.ndarray:
@@ -95,9 +108,9 @@ class EventSample:
         def put(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)
 
-        put("powers", _read_only(self.powers, int))
+        put("powers", _read_only(_integers("powers", self.powers), int))
         put("momenta", _read_only(self.momenta, float))
-        put("pdg", _read_only(self.pdg, np.int32))
+        put("pdg", _read_only(_integers("pdg", self.pdg), np.int32))
         put("weight_components", _read_only(self.weight_components, float))
         put("coefficients", tuple(str(c) for c in self.coefficients))
         put("labels", tuple(str(c) for c in self.labels))
@@ -136,6 +149,45 @@ class EventSample:
             problems.append(f"mc_rel_error must be a non-negative number, got {self.mc_rel_error}")
         if problems:
             raise InvalidParameterError("inconsistent EventSample: " + "; ".join(problems))
+        self._validate_values()
+
+    def _validate_values(self) -> None:
+        """Every number usable: finite arrays (the first bad event named), the monomials of the
+        declared coefficients, non-negative cut-flow counts, and momentum conservation for events
+        physinf generated (their records are complete 2 -> n processes)."""
+        arrays = [("weight_components", self.weight_components), ("momenta", self.momenta), ("theta_ref", self.theta_ref)]
+        arrays += [(f"observables/{k}", v) for k, v in self.observables.items()]
+        arrays += [(f"variations/{k}", v) for k, v in self.variations.items()]
+        for name, values in arrays:
+            bad = ~np.isfinite(values)
+            if bad.any():
+                first = int(np.argwhere(bad)[0][0])
+                where = "entry" if name == "theta_ref" else "event"
+                raise InvalidParameterError(
+                    f"{name} holds {int(bad.sum())} non-finite values (NaN or inf), the first at {where} {first}; "
+                    "the sample is damaged: regenerate it, or drop those events with sample.subset(...) before saving"
+                )
+        if self.powers.size or self.powers.shape[0] != 1:
+            degree = int(self.powers.sum(axis=1).max()) if self.powers.size else 0
+            expected = monomials(len(self.coefficients), degree)
+            if self.powers.shape != expected.shape or not np.array_equal(self.powers, expected):
+                raise InvalidParameterError(
+                    f"powers {self.powers.tolist()} are not the monomials of the coefficients {list(self.coefficients)} up to "
+                    f"degree {degree} (expected {expected.tolist()}, theory.morphing.monomials); the file is damaged"
+                )
+        negative = [k for k, v in self.cutflow.items() if v < 0]
+        if negative:
+            raise InvalidParameterError(f"cut-flow entries {negative} are negative")
+        if self.config is not None and len(self):
+            p = self.momenta
+            balance = p[:, 0] + p[:, 1] - p[:, 2:].sum(axis=1)
+            scale = np.abs(p[:, :2, 0]).sum(axis=1)
+            off = np.abs(balance).max(axis=1) > 1e-6 * np.maximum(scale, 1.0)
+            if off.any():
+                raise InvalidParameterError(
+                    f"momenta violate momentum conservation (beyond 1e-6 of the incoming energy) in {int(off.sum())} events, "
+                    f"the first at event {int(np.argmax(off))}; the parton record is damaged: regenerate the sample"
+                )
 
     # ------------------------------------------------------------------ physics
     def __len__(self) -> int:
@@ -385,16 +437,20 @@ class EventSample:
                                                  "mc_rel_error", "cutflow")}
             except KeyError as err:
                 raise EventFileError(f"{path} is missing dataset or attribute {err}; the file is incomplete or corrupt") from err
+            except (OSError, ValueError, TypeError) as err:  # h5py: damaged chunks, unreadable types
+                raise EventFileError(f"{path} has a damaged dataset ({err}); the file is corrupt: regenerate it") from err
         try:
             config = GenerationConfig.from_dict(json.loads(attrs["config"])) if attrs["config"] else None
             mc = float(attrs["mc_rel_error"])
+            if not (mc == -1.0 or (math.isfinite(mc) and mc >= 0)):
+                raise InvalidParameterError(f"attribute mc_rel_error = {mc} is neither -1 (unknown) nor a non-negative number")
             return cls(
                 process=str(attrs["process"]), coefficients=tuple(json.loads(attrs["coefficients"])),
                 labels=tuple(json.loads(attrs["labels"])), observables=observables,
                 provenance=json.loads(attrs["provenance"]), variations=variations, config=config,
                 mc_rel_error=None if mc < 0 else mc, cutflow=json.loads(attrs["cutflow"]), **data,
             )
-        except (InvalidParameterError, json.JSONDecodeError, TypeError, ValueError) as err:
+        except (PhysinfError, json.JSONDecodeError, TypeError, ValueError, AttributeError, KeyError) as err:
             raise EventFileError(f"{path}: {err}") from err
 
     def __repr__(self) -> str:
