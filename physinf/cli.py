@@ -88,23 +88,20 @@ def generate(process: str = typer.Argument("wbf", help="a process name, or a run
              points: int = typer.Option(10000, help="phase-space points (events after cuts are fewer)"),
              seed: int = typer.Option(0),
              sqrt_s: float = typer.Option(13000.0, help="GeV"), out: Path = typer.Option(Path("events.h5")),
-             pdf: str = typer.Option("NNPDF31_lo_as_0118")) -> None:
-    """Generate weighted parton-level events and write them to an HDF5 EventSample."""
+             pdf: str = typer.Option("NNPDF31_lo_as_0118"),
+             workers: int = typer.Option(1, help="local worker processes (the result is identical for any number)")) -> None:
+    """Generate weighted parton-level events and stream them to an HDF5 EventSample file."""
     if process.endswith(".toml"):
         _run(Path(process), only="events")
         return
-    from physinf._io import check_writable
     from physinf.errors import PhysinfError
     from physinf.simulate import generate as _generate
 
     try:
-        check_writable(out)  # before the long work
-        sample = _generate(process, points, seed=seed, sqrt_s=sqrt_s, pdf=pdf, progress=True)
+        events = _generate(process, points, seed=seed, sqrt_s=sqrt_s, pdf=pdf, progress=True, out=out, n_workers=workers)
     except PhysinfError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from err
-    sample.save(out)
-    typer.echo(f"{sample}\n  sigma = {sample.cross_section():.6g} +- {sample.cross_section_error():.2g} pb -> {out}")
+        raise _fail(err) from err
+    typer.echo(f"{events}\n  sigma = {events.cross_section():.6g} pb -> {out}")
 
 
 @app.command()

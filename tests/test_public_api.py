@@ -31,7 +31,7 @@ PUBLIC = {
         "InvalidParameterError", "KinematicsError", "PDFError", "EventFileError", "MissingDependencyError",
     ],
     "physinf.simulate": [
-        "Cuts", "ComponentModel", "EventSample", "GenerationConfig", "generate", "generate_from_config",
+        "Cuts", "ComponentModel", "EventFile", "EventSample", "GenerationConfig", "generate", "generate_from_config",
         "marginal_log_ratio", "marginal_score", "unlabelled_components",
     ],
     "physinf.detector": ["Detector", "JetSmearing", "smear_jets", "jet_energy_resolution"],

@@ -5,6 +5,7 @@
 """
 
 from physinf.simulate.config import GenerationConfig
+from physinf.simulate.eventfile import EventFile
 from physinf.simulate.events import EventSample
 from physinf.simulate.generator import generate, generate_from_config
 from physinf.simulate.marginal import marginal_log_ratio, marginal_score, unlabelled_components
@@ -14,6 +15,7 @@ from theory.cuts import Cuts
 __all__ = [
     "Cuts",
     "ComponentModel",
+    "EventFile",
     "EventSample",
     "GenerationConfig",
     "generate",
