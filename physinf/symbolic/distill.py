@@ -13,7 +13,6 @@ from physinf.symbolic.backends.base import check_operators
 from physinf.symbolic.backends.rational import RationalBackend
 from physinf.symbolic.errors import InvalidTargetError, SymbolicError, TooFewPointsError
 from physinf.symbolic.formula import Formula, FrontMember
-from physinf.symbolic.operators import TABLE
 from physinf.symbolic.parse import parametrise, to_sympy
 from physinf.symbolic.postprocess import Processed, Target, prepare, process
 from physinf.symbolic.refit import AIC, STRICT, LossTolerance, fix_redundant, refit, snap_constants
@@ -303,7 +302,7 @@ def _search(bk: Backend, runs: list[Restart], budget: Budget, data, target: Targ
     names = list(target.search_names)
     total_weight = max(1, sum(r.weight for r in runs if r.backend == "search"))
     rational = RationalBackend()
-    substituted = RationalBackend(anchor_exponent=0, beam=3)  # cos/sin of one input: a cheaper pass
+    substituted = RationalBackend(anchor_exponent=0, beam=3)  # cos/sin substituted: a cheaper pass
     processed: dict[str, Processed] = {}
     log: list[dict] = []
     raw_points: list[tuple[int, float]] = []
@@ -315,8 +314,7 @@ def _search(bk: Backend, runs: list[Restart], budget: Budget, data, target: Targ
             X_run = Xs
             if run.substitute is not None:
                 X_run = Xs.copy()
-                j = names.index(run.substitute[1])
-                X_run[:, j] = TABLE[run.substitute[0]].numpy(Xs[:, j])
+                X_run[:, names.index(run.substitute[1])] = run.feature({n: Xs[:, i] for i, n in enumerate(names)})
             runner = rational if run.substitute is None else substituted
             candidates = runner.search(X_run, values, names, budget, run.seed, ws, run.operators)
         else:

@@ -108,10 +108,9 @@ class Target:
 
         def on(X: np.ndarray, factor: np.ndarray | None) -> np.ndarray:
             columns = {name: X[:, col] for name, col in self.search_names.items()}
-            if restart.substitute is not None:  # the search saw f(x_j) in place of x_j
-                fname, name = restart.substitute
+            if restart.substitute is not None:  # the search saw f(x_j ...) in place of x_j
                 with np.errstate(all="ignore"):
-                    columns[name] = TABLE[fname].numpy(columns[name])
+                    columns[restart.substitute[1]] = restart.feature(columns)
             g = evaluate(tree, columns)
             with np.errstate(all="ignore"):
                 out = restart.sign * t.inverse_numpy(g)
@@ -127,8 +126,7 @@ class Target:
         """The same expression in SymPy, over the input symbols."""
         table = {name: self.variables[col] for name, col in self.search_names.items()}
         if restart.substitute is not None:
-            fname, name = restart.substitute
-            table[name] = TABLE[fname].sympy(table[name])
+            table[restart.substitute[1]] = restart.feature(table, function=TABLE[restart.substitute[0]].sympy)
         g = to_sympy(tree, table)
         expr = restart.sign * TRANSFORMS[restart.transform].inverse_sympy(g)
         if self.factor is not None:

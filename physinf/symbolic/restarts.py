@@ -12,6 +12,7 @@ front before selection.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from physinf.errors import InvalidParameterError, did_you_mean
-from physinf.symbolic.operators import ALGEBRAIC, ARITHMETIC
+from physinf.symbolic.operators import ALGEBRAIC, ARITHMETIC, TABLE
 
 __all__ = ["Restarts", "Restart", "TRANSFORMS", "Transform", "plan", "operator_levels", "RATIONAL_COVERS"]
 
@@ -104,8 +105,9 @@ class Restarts:
 class Restart:
     """One search of a plan: ``transform`` (with ``sign``), ``operators``, ``seed``, the
     ``backend`` (``"search"``: the caller's; ``"rational"``: the sparse rational regression),
-    its ``weight`` in the split of the budget, and ``substitute``: ``(function, column name)``
-    when the search sees ``function(x)`` in place of that input (``("cos", "x2")``)."""
+    its ``weight`` in the split of the budget, and ``substitute``: ``(function, name, *names)``
+    when the search sees ``function`` of the product of the named inputs in place of the first
+    (``("cos", "x2")``: cos(x2); ``("cos", "x1", "x2")``: cos(x1 x2) in place of x1)."""
 
     transform: str
     sign: int
@@ -113,14 +115,23 @@ class Restart:
     seed: int
     backend: str = "search"
     weight: int = 1
-    substitute: tuple[str, str] | None = None
+    substitute: tuple[str, ...] | None = None
+
+    def feature(self, columns: dict, multiply=None, function=None):
+        """The substituted column: ``function(product of the named columns)`` (numpy by default;
+        pass ``multiply``/``function`` for SymPy)."""
+        fname, *names = self.substitute
+        value = columns[names[0]]
+        for n in names[1:]:
+            value = (multiply or (lambda a, b: a * b))(value, columns[n])
+        return (function or TABLE[fname].numpy)(value)
 
     @property
     def label(self) -> str:
         t = self.transform if self.sign > 0 or self.transform == "identity" else f"{self.transform}(-y)"
         what = self.backend if self.backend != "search" else ",".join(self.operators)
         if self.substitute is not None:
-            what += f" in {self.substitute[0]}({self.substitute[1]})"
+            what += f" in {self.substitute[0]}({'*'.join(self.substitute[1:])})"
         return f"{t} | {what} | seed {self.seed}"
 
 
@@ -144,7 +155,9 @@ def plan(spec: Restarts, operators: tuple[str, ...], target: np.ndarray, seed: i
     1. If ``spec.rational``: the sparse rational regression on the target and on each
        applicable transform but ``inverse``; then, for each allowed ``cos``/``sin`` and each of
        the ``inputs`` (the backend's column names), on the target with that input replaced by
-       its cosine/sine (laws rational in x and cos θ, such as n0 (1 + p E cos θ/(k T))).
+       its cosine/sine (laws rational in x and cos θ, such as n0 (1 + p E cos θ/(k T))), and
+       with the first of each pair of inputs replaced by the cosine/sine of their product
+       (phases such as ω t).
     2. The genetic searches: the target on every operator level (the arithmetic-only level is
        left out when the rational regression ran, which covers ratios of polynomials more
        reliably; the level with all operators has weight 2 in the budget split), then each
@@ -189,4 +202,8 @@ def plan(spec: Restarts, operators: tuple[str, ...], target: np.ndarray, seed: i
             if fname in operators:
                 out += [Restart("identity", 1, arithmetic, seed, backend="rational", substitute=(fname, col))
                         for col in inputs]
+        for fname in ("cos", "sin"):  # phases such as omega t, k x: products of two inputs
+            if fname in operators:
+                out += [Restart("identity", 1, arithmetic, seed, backend="rational", substitute=(fname, a, b))
+                        for a, b in itertools.combinations(inputs, 2)]
     return out + [Restart(name, sign, ops, seed + i, weight=w) for i, (name, sign, ops, w) in enumerate(runs * spec.seeds)]

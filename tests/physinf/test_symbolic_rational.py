@@ -72,3 +72,17 @@ def test_distill_finds_a_relativistic_mass_without_any_genetic_search(seed):
     assert all(r["restart"].split(" | ")[1] == "rational" for r in f.metrics["restarts"])
     pts = {m: 2.0, v: 1.5, c: 4.0}
     assert float(f.expr.subs(pts)) == pytest.approx(float((m / sp.sqrt(1 - v**2 / c**2)).subs(pts)), rel=1e-12)
+
+
+def test_cosine_of_a_product_of_two_inputs():
+    # Feynman I.50.26, x1 (cos(w t) + alpha cos(w t)^2): rational in x1, alpha and cos(w t), found
+    # by the rational regression with w replaced by cos(w t) (deterministic, no genetic search)
+    rng = np.random.default_rng(4)
+    X = rng.uniform(1, 3, (400, 4))
+    c = np.cos(X[:, 1] * X[:, 2])
+    y = X[:, 0] * (c + X[:, 3] * c**2)
+    f = distill(X, y, ["x1", "omega", "t", "alpha"], budget=Budget(generations=2, population_size=50), seed=1,
+                operators=("add", "sub", "mul", "div", "cos"))
+    x1, w, t, a = f.variables
+    assert f.metrics["exact"] and "cos(x1*x2)" in f.metrics["selected_restart"]
+    assert sp.simplify(f.expr - x1 * (sp.cos(w * t) + a * sp.cos(w * t) ** 2)) == 0
