@@ -1,0 +1,131 @@
+"""The SBI simulator: unweighted events at any θ drawn from one weighted sample, and its box prior.
+
+What is checked and why the tolerances are what they are:
+
+* the resampled events follow the weighted distribution at θ: Pearson χ² of a histogram of M
+  draws against the expectation M p_b(θ), p_b the weighted fraction of the sample in bin b. The
+  draws are multinomial with exactly these probabilities, so χ² ~ χ²(B − 1) and the test fails
+  for χ² above the 0.999 quantile (a false alarm once in a thousand runs, fixed seeds here);
+* against an *independent* weighted sample the expectation itself fluctuates: the variance per bin
+  is the multinomial one plus both samples' own MC variances Σw²/(Σw)²; same χ² criterion;
+* the exact positivity check finds a weight that dips below zero only inside the box (its
+  corners are all positive), which a corner check would miss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from test_sbi_toy import toy_sample
+
+from physinf.errors import InvalidParameterError, UnknownNameError
+from physinf.learn import BoxPrior, EventSimulator
+from physinf.simulate import EventSample
+from theory.morphing import monomials
+
+EDGES = np.linspace(-np.pi, np.pi, 21)
+
+
+def _chi2_limit(dof: int) -> float:
+    return float(stats.chi2.ppf(0.999, dof))
+
+
+@pytest.mark.parametrize("theta", [[0.0, 0.0], [0.9, -0.6], [-1.0, 1.0]])
+def test_resampled_events_follow_the_weighted_distribution(wbf_sample, theta):
+    prior = BoxPrior([-1, -1], [1, 1])
+    sim = EventSimulator(wbf_sample, prior)
+    rng = np.random.default_rng(3)
+    draws = sim.draw(np.tile(theta, (40, 1)), 2500, rng).ravel()  # 100k events at θ
+    dphi = wbf_sample.observables["delta_phi_jj"]
+    counts, _ = np.histogram(dphi[draws], EDGES)
+    p, _ = np.histogram(dphi, EDGES, weights=wbf_sample.weights(theta) / wbf_sample.cross_section(theta))
+    np.testing.assert_allclose(p, np.histogram(dphi, EDGES, weights=sim.probabilities(theta))[0], rtol=1e-12)
+    chi2 = np.sum((counts - len(draws) * p) ** 2 / (len(draws) * p))
+    assert chi2 < _chi2_limit(len(p) - 1), chi2
+
+
+def test_resampled_events_match_an_independent_weighted_sample(wbf_sample):
+    """Draws from one half against the weighted histogram of the other half, with every error."""
+    theta = np.array([0.8])
+    a, b = wbf_sample.split([0.5, 0.5], np.random.default_rng(4))
+    sim = EventSimulator(a, BoxPrior([-1], [1], names=["cHWtil"]))
+    full = np.array([0.0, 0.8])  # cHW fixed at the reference point (0)
+    draws = sim.draw(np.tile(theta, (20, 1)), 1000, np.random.default_rng(5)).ravel()
+    m = len(draws)
+    frac_draws = np.histogram(a.observables["delta_phi_jj"][draws], EDGES)[0] / m
+
+    def fractions(s: EventSample) -> tuple[np.ndarray, np.ndarray]:
+        w = s.weights(full)
+        total = w.sum()
+        idx = np.clip(np.searchsorted(EDGES, s.observables["delta_phi_jj"], side="right") - 1, 0, len(EDGES) - 2)
+        sw = np.bincount(idx, weights=w, minlength=len(EDGES) - 1)
+        sw2 = np.bincount(idx, weights=w**2, minlength=len(EDGES) - 1)
+        f = sw / total
+        return f, (sw2 - 2 * f * sw2 + f**2 * np.sum(w**2)) / total**2  # variance of a ratio of weighted sums
+
+    fa, va = fractions(a)
+    fb, vb = fractions(b)
+    variance = fa * (1 - fa) / m + va + vb
+    chi2 = np.sum((frac_draws - fb) ** 2 / variance)
+    assert chi2 < _chi2_limit(len(fb) - 1), chi2
+    # and the draws alone, without the independent half's error, are consistent with half a
+    chi2_a = np.sum((frac_draws - fa) ** 2 / (fa * (1 - fa) / m))
+    assert chi2_a < _chi2_limit(len(fa) - 1), chi2_a
+
+
+def test_fixed_coefficients_and_reproducible_draws(wbf_sample):
+    prior = BoxPrior([-0.5], [0.5], names=["cHWtil"])
+    sim = EventSimulator(wbf_sample, prior, fixed={"cHW": 0.3})
+    np.testing.assert_allclose(sim.full_theta([[0.2]]), [[0.3, 0.2]])
+    np.testing.assert_allclose(sim.cross_section([[0.2]]), [wbf_sample.cross_section([0.3, 0.2])], rtol=1e-12)
+    one = sim.draw([[0.1], [-0.4]], 50, np.random.default_rng(9))
+    two = sim.draw([[0.1], [-0.4]], 50, np.random.default_rng(9))
+    assert one.shape == (2, 50) and one.dtype == np.int64
+    np.testing.assert_array_equal(one, two)
+    assert one.min() >= 0 and one.max() < len(wbf_sample)
+
+
+def test_prior_and_simulator_refuse_bad_input(wbf_sample):
+    with pytest.raises(InvalidParameterError, match="low < high"):
+        BoxPrior([1.0], [-1.0])
+    with pytest.raises(InvalidParameterError, match="one distinct name"):
+        BoxPrior([0, 0], [1, 1], names=["cHW"])
+    with pytest.raises(InvalidParameterError, match="2 dimension"):
+        BoxPrior([-1, -1], [1, 1]).coefficient_index(("a", "b", "c"))
+    with pytest.raises(InvalidParameterError, match="1 dimension.*cHW"):
+        EventSimulator(wbf_sample, BoxPrior([-1], [1]))  # unnamed 1-d box, 2 coefficients
+    with pytest.raises(UnknownNameError, match="Did you mean 'cHWtil'"):
+        EventSimulator(wbf_sample, BoxPrior([-1], [1], names=["cHWtl"]))
+    sim = EventSimulator(wbf_sample, BoxPrior([-1], [1], names=["cHWtil"]))
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidParameterError, match="outside the prior box"):
+        sim.draw([[1.5]], 10, rng)
+    with pytest.raises(InvalidParameterError, match="shape"):
+        sim.draw([[0.1, 0.2]], 10, rng)
+    with pytest.raises(InvalidParameterError, match="non-finite"):
+        sim.draw([[np.nan]], 10, rng)
+    with pytest.raises(InvalidParameterError, match="n_events"):
+        sim.draw([[0.1]], 0, rng)
+    with pytest.raises(InvalidParameterError, match="both in the prior and fixed"):
+        EventSimulator(wbf_sample, BoxPrior([-1], [1], names=["cHWtil"]), fixed={"cHWtil": 0.0})
+    with pytest.raises(InvalidParameterError, match="no events"):
+        EventSimulator(wbf_sample.subset(np.zeros(len(wbf_sample), dtype=bool)), BoxPrior([-1, -1], [1, 1]))
+    zero = EventSample(process="toy2", coefficients=("a", "b"), powers=monomials(2, 2), labels=("p",),
+                       momenta=np.zeros((5, 1, 4)), pdg=np.zeros((5, 1)), weight_components=np.zeros((5, 6)))
+    with pytest.raises(InvalidParameterError, match="all weights are zero"):
+        EventSimulator(zero, BoxPrior([-1, -1], [1, 1]))
+
+
+def test_a_weight_negative_only_inside_the_box_is_found():
+    # w(a) = 1 - 4a + 3.9a² is positive at a = -1 (8.9) and a = 1 (0.9) but -0.026 at a = 0.51
+    s = toy_sample(10)
+    comps = np.tile([1.0, -4.0, 0.0, 3.9, 0.0, 0.0], (10, 1)) * 0.1
+    comps[1] = [1.0, 0.0, 0.0, 1.0, 0.0, 1.0]
+    bad = EventSample(process="toy2", coefficients=("a", "b"), powers=monomials(2, 2), labels=("p",),
+                      momenta=s.momenta, pdg=s.pdg, weight_components=comps, observables=s.observables)
+    assert np.all(bad.weights([1.0, 0.0]) > 0) and np.all(bad.weights([-1.0, 0.0]) > 0)
+    with pytest.raises(InvalidParameterError, match="9 event weights become negative"):
+        EventSimulator(bad, BoxPrior([-1, -1], [1, 1]))
+    # a box that avoids the dip is accepted
+    EventSimulator(bad, BoxPrior([-1, -1], [0.3, 1]))
