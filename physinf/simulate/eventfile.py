@@ -175,7 +175,8 @@ class EventFile:
             self.observable_names = tuple(self._f["observables"])
             self.variation_names = tuple(self._f["variations"])
             self._n = int(self._f["momenta"].shape[0])
-        except (KeyError, json.JSONDecodeError, InvalidParameterError) as err:
+            self._sample(self._f, slice(0, 0), 0)  # the header checked as EventSample checks it (no events read)
+        except (KeyError, ValueError, TypeError, AttributeError, OSError, InvalidParameterError) as err:
             self._f.close()
             raise EventFileError(f"{self.path} is missing or has a bad dataset or attribute ({err}); the file is incomplete or corrupt") from err
 
@@ -192,12 +193,32 @@ class EventFile:
     def close(self) -> None:
         self._f.close()
 
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """h5py's errors on a damaged dataset (bad chunks, wrong shapes or types) as EventFileError."""
+        try:
+            yield
+        except (OSError, KeyError, ValueError, TypeError) as err:
+            raise EventFileError(f"{self.path}: reading {what} failed ({err}); the file is damaged: regenerate it") from err
+
+    def _finite(self, name: str, values: np.ndarray) -> np.ndarray:
+        if values.dtype.kind not in "fiu":
+            raise EventFileError(f"{self.path}: {name} holds {values.dtype} values, not numbers; the file is damaged")
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise EventFileError(f"{self.path}: {name} holds {int(bad.sum())} non-finite values, the first at event "
+                                 f"{int(np.argwhere(bad)[0][0])}; the file is damaged: regenerate it")
+        return values
+
     def column(self, name: str) -> np.ndarray:
-        """One observable (by name) or one stored array, read in full (only that one)."""
+        """One observable (by name) or one stored array, read in full (only that one); refused if it
+        holds non-finite values."""
         if name in self.observable_names:
-            return self._f["observables"][name][()]
+            with self._reading(f"observables/{name}"):
+                return self._finite(f"observables/{name}", self._f["observables"][name][()])
         if name in self._f and not hasattr(self._f[name], "keys"):
-            return self._f[name][()]
+            with self._reading(name):
+                return self._finite(name, self._f[name][()])
         known = list(self.observable_names) + [k for k in self._f if not hasattr(self._f[k], "keys")] + [
             f"variations/{v}" for v in self.variation_names]
         raise UnknownNameError(f"{self.path} has no column {name!r}.{did_you_mean(name, known)} Known: {', '.join(known)}")
@@ -215,6 +236,10 @@ class EventFile:
                 raise InvalidParameterError("index arrays into an EventFile must be increasing and within range")
         f = self._f
         n_sel = len(range(*index.indices(self._n))) if isinstance(index, slice) else len(index)
+        with self._reading(f"events {index}"):
+            return self._sample(f, index, n_sel)
+
+    def _sample(self, f: Any, index: Any, n_sel: int) -> EventSample:
         return EventSample(
             process=self.process, coefficients=self.coefficients, powers=self.powers, labels=self.labels,
             momenta=f["momenta"][index], pdg=f["pdg"][index], weight_components=f["weight_components"][index],
@@ -238,9 +263,10 @@ class EventFile:
         if theta.shape != (len(self.coefficients),):
             raise InvalidParameterError(f"theta must have one value per coefficient {list(self.coefficients)}, got shape {theta.shape}")
         w = self._f["weight_components"]
-        total = np.zeros(w.shape[1])
-        for lo in range(0, self._n, _ROWS):
-            total += w[lo : lo + _ROWS].sum(axis=0)
+        with self._reading("weight_components"):
+            total = np.zeros(w.shape[1])
+            for lo in range(0, self._n, _ROWS):
+                total += self._finite("weight_components", w[lo : lo + _ROWS]).sum(axis=0)
         return float(total @ monomial_values(self.powers, theta))
 
     def load(self) -> EventSample:

@@ -281,3 +281,83 @@ def test_lhe_files_load_valid_or_are_refused(tmp_path_factory, damage):
     except PhysinfError:
         return
     _check_sample(sample)
+
+
+# ------------------------------------------------------------------------------ lazy EventFile
+@FAST
+@given(damage=h5_damage())
+def test_lazy_event_files_read_valid_or_are_refused(event_file, tmp_path_factory, damage):
+    """EventFile reads nothing on open; what it then reads (a column, a slice) is checked the same way."""
+    from physinf.simulate import EventFile
+
+    dst = tmp_path_factory.mktemp("damaged") / "bad.h5"
+    _damage_h5(event_file, dst, damage)
+    try:
+        with EventFile(dst) as f:
+            n = len(f)
+            column = f.column(f.observable_names[0]) if f.observable_names else None
+            part = f[0:min(n, 50)]
+    except PhysinfError:
+        return
+    if column is not None:
+        assert np.all(np.isfinite(column))
+    _check_sample(part)
+
+
+# ------------------------------------------------------------------------------ sbi estimator files
+@pytest.fixture(scope="module")
+def posterior_file(tmp_path_factory):
+    from test_sbi_toy import toy_sample
+
+    from physinf.learn import BoxPrior, PosteriorConfig, PosteriorEstimator
+
+    est = PosteriorEstimator("nre", BoxPrior([-1], [1], names=["a"]), ["x1", "x2"], n_events=5, device="cpu",
+                             config=PosteriorConfig(n_simulations=300, max_epochs=2, hidden_features=8,
+                                                    normalisation_events=200))
+    return est.fit(toy_sample(2000, seed=2)).save(tmp_path_factory.mktemp("post") / "post.pt")
+
+
+@FAST
+@given(damage=byte_damage)
+def test_posterior_estimator_files_load_valid_or_are_refused(posterior_file, tmp_path_factory, damage):
+    from physinf.learn import PosteriorEstimator
+
+    dst = tmp_path_factory.mktemp("bad") / "post.pt"
+    dst.write_bytes(_bytes_damage(posterior_file.read_bytes(), *damage))
+    try:
+        est = PosteriorEstimator.load(dst, device="cpu")
+    except PhysinfError:
+        return
+    potential = est.posterior(np.zeros((5, 2))).potential(np.array([[0.0], [0.5]]))
+    assert np.all(np.isfinite(potential))
+
+
+# ------------------------------------------------------------------------------ surrogate folders
+@pytest.fixture(scope="module")
+def surrogate_folder(tmp_path_factory):
+    from physinf.learn.surrogate import AmplitudeSurrogate, SurrogateConfig, TrainConfig, amplitude_dataset
+
+    p, a = amplitude_dataset("gg_gg", 600, seed=1, n_adapt=1000)
+    sur = AmplitudeSurrogate("gg_gg", config=SurrogateConfig(hidden=8, layers=2, n_draws=4),
+                             train=TrainConfig(epochs=2, validation_fraction=0.25, batch_size=128, seed=0, progress=False))
+    sur.fit_arrays(p, a)
+    folder = sur.save(tmp_path_factory.mktemp("sur") / "surrogate")
+    return folder, p[:20]
+
+
+@FAST
+@given(which=st.sampled_from(["weights.pt", "surrogate.json"]), damage=byte_damage)
+def test_surrogate_folders_load_valid_or_are_refused(surrogate_folder, tmp_path_factory, which, damage):
+    import shutil
+
+    from physinf.learn.surrogate import AmplitudeSurrogate
+
+    folder, points = surrogate_folder
+    dst = tmp_path_factory.mktemp("bad") / "surrogate"
+    shutil.copytree(folder, dst)
+    (dst / which).write_bytes(_bytes_damage((folder / which).read_bytes(), *damage))
+    try:
+        sur = AmplitudeSurrogate.load(dst, device="cpu")
+    except PhysinfError:
+        return
+    assert np.all(np.isfinite(sur.predict(points)))
