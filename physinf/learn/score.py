@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from physinf.errors import InvalidParameterError
 from physinf.learn._common import base_metadata, check_fitted, check_loaded, check_sample, load_state
 from physinf.learn.base import resolve_device
 from physinf.learn.data import check_inputs, score_data
 from physinf.learn.files import load_estimator, save_estimator
 from physinf.learn.networks import Standardizer, mlp
 from physinf.learn.training import TrainingConfig, TrainingHistory, fit_model, seeded
-from physinf.errors import InvalidParameterError
 from physinf.simulate.events import EventSample
 
 __all__ = ["LocalScoreEstimator"]
@@ -46,6 +46,45 @@ class _ScoreNet(torch.nn.Module):
 
 def _score_loss(net: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return torch.mean(batch["w"] * torch.sum((net(batch["x"]) - batch["t"]) ** 2, dim=1))
+
+
+@dataclass(frozen=True)
+class _MemberSpec:
+    """What one ensemble member's training needs besides the data (picklable, for cluster tasks)."""
+
+    n_in: int
+    n_out: int
+    hidden: tuple[int, ...]
+    activation: str
+    mean: np.ndarray
+    std: np.ndarray
+    t_scale: np.ndarray
+    training: TrainingConfig
+    n_members: int
+
+
+def _train_member(shared: tuple[dict[str, np.ndarray], _MemberSpec], m: int, device: Any) -> tuple[_ScoreNet, TrainingHistory]:
+    """Member m: initialised and trained from its own seed (training.seed + 1000 m) only."""
+    data, spec = shared
+    seed = spec.training.seed + 1000 * m
+    with seeded(seed):
+        net = _ScoreNet(spec.n_in, spec.n_out, spec.hidden, spec.activation, spec.mean, spec.std, spec.t_scale)
+    config = TrainingConfig(**{**asdict(spec.training), "seed": seed})
+    history = fit_model(net, _score_loss, data, config, device, description=f"SALLY member {m + 1}/{spec.n_members}")
+    return net, history
+
+
+def _train_member_task(shared: tuple[dict[str, np.ndarray], _MemberSpec], m: int) -> tuple[dict, TrainingHistory]:
+    """A cluster task: member m on the worker's CPU, returned as a state dict (plain tensors)."""
+    training = replace(shared[1].training, progress=False)
+    net, history = _train_member((shared[0], replace(shared[1], training=training)), m, torch.device("cpu"))
+    return {k: v.cpu() for k, v in net.state_dict().items()}, history
+
+
+def _load_member(spec: _MemberSpec, state: dict) -> _ScoreNet:
+    net = _ScoreNet(spec.n_in, spec.n_out, spec.hidden, spec.activation, spec.mean, spec.std, spec.t_scale)
+    net.load_state_dict(state)
+    return net.eval()
 
 
 class LocalScoreEstimator:
@@ -75,22 +114,26 @@ class LocalScoreEstimator:
         self.histories_: list[TrainingHistory] = []
 
     # ------------------------------------------------------------------ training
-    def fit(self, sample: EventSample) -> LocalScoreEstimator:
+    def fit(self, sample: EventSample, *, scheduler: Any = None) -> LocalScoreEstimator:
+        """Train the members in turn, or, with ``scheduler`` (a dask.distributed Client or scheduler
+        address), as parallel tasks on that cluster (the same networks: each member's seed fixes it)."""
         data = score_data(sample, self.features, None if self.theta_ref is None else np.asarray(self.theta_ref))
-        device = resolve_device(self.device)
         mean = np.average(data["x"], axis=0, weights=data["w"])
         std = np.sqrt(np.average((data["x"] - mean) ** 2, axis=0, weights=data["w"]))
         t_scale = np.sqrt(np.average(data["t"] ** 2, axis=0, weights=data["w"]))
-        nets, histories = [], []
-        for m in range(self.n_members):
-            seed = self.training.seed + 1000 * m
-            with seeded(seed):
-                net = _ScoreNet(len(self.features), data["t"].shape[1], self.hidden, self.activation, mean,
-                                np.where(std > 0, std, 1.0), np.where(t_scale > 0, t_scale, 1.0))
-            config = TrainingConfig(**{**asdict(self.training), "seed": seed})
-            histories.append(fit_model(net, _score_loss, data, config, device, description=f"SALLY member {m + 1}/{self.n_members}"))
-            nets.append(net)
-        self.networks_, self.histories_ = nets, histories
+        spec = _MemberSpec(len(self.features), data["t"].shape[1], self.hidden, self.activation, mean,
+                           np.where(std > 0, std, 1.0), np.where(t_scale > 0, t_scale, 1.0), self.training, self.n_members)
+        if scheduler is None:
+            device = resolve_device(self.device)
+            trained = [_train_member((data, spec), m, device) for m in range(self.n_members)]
+        else:
+            from physinf.simulate.parallel import map_on_cluster
+
+            trained = map_on_cluster(_train_member_task, list(range(self.n_members)), scheduler, shared=(data, spec),
+                                     purpose="training ensemble members on a dask cluster")
+            trained = [(_load_member(spec, state), history) for state, history in trained]
+        self.networks_ = [net.to(resolve_device(self.device)) for net, _ in trained]
+        self.histories_ = [history for _, history in trained]
         self.process_, self.coefficients_ = sample.process, tuple(sample.coefficients)
         if self.theta_ref is None:
             self.theta_ref = tuple(float(t) for t in sample.theta_ref)

@@ -20,7 +20,7 @@ from typing import Any
 
 from physinf.errors import InvalidParameterError
 
-__all__ = ["ConfigError", "SCHEMA_VERSION", "SCHEMA", "load_config", "validate_config", "config_hash", "STAGES"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "STAGES", "ConfigError", "config_hash", "load_config", "validate_config"]
 
 SCHEMA_VERSION = 1
 STAGES = ("surrogate", "events", "detect", "train", "distill", "sbi", "fit", "report")
@@ -112,6 +112,8 @@ SCHEMA: dict[str, Any] = _obj(
             "method": {"enum": ["npe", "nle", "nre"], "default": "nle"},
             "n_simulations": _int(10, 2000),
             "n_observed": _int(1, 200, "events in the observed pseudo-data"),
+            "calibration_experiments": {"type": "integer", "default": 200, "description":
+                                        "pseudo-experiments of the expected-coverage and SBC check (0: skip; else >= 100)"},
         }, (), "simulation-based inference (optional)"),
         "fit": _obj({
             "luminosity_fb": _num(0, True, 300.0, "integrated luminosity in fb^-1"),
@@ -203,6 +205,10 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         raise ConfigError(f"process.name = {name!r} is not a registered process; known: {', '.join(known)}"
                           + (f" (did you mean {close[0]!r}?)" if close else ""))
+    n_cal = cfg["sbi"]["calibration_experiments"]
+    if n_cal != 0 and n_cal < 100:
+        raise ConfigError(f"sbi.calibration_experiments = {n_cal} is out of range: 0 (skip the check) or >= 100 "
+                          "(the coverage of fewer experiments is too noisy to read)")
     if cfg["events"]["source"] == "lhe" and not cfg["events"]["lhe_path"]:
         raise ConfigError("events.source = 'lhe' needs events.lhe_path (the LHE file to import)")
     if cfg["events"]["source"] == "generate":

@@ -118,7 +118,16 @@ def write_report(run: Run) -> Path:
         parts.append(_img(run.path("distill", "pareto.png", create=False), "Pareto front"))
     if m["sbi"]:
         parts.append("<h2>Simulation-based inference</h2>")
-        parts.append(_table([[k, v] for k, v in m["sbi"].items() if not isinstance(v, (dict, list))], ["quantity", "value"]))
+        sb = m["sbi"]
+        parts.append(_table([[k, v] for k, v in sb.items() if not isinstance(v, (dict, list))], ["quantity", "value"]))
+        rows = [["learned", *sb["interval_68"], *sb["interval_95"]]]
+        if "exact_interval_68" in sb:
+            rows.append(["exact", *sb["exact_interval_68"], *sb["exact_interval_95"]])
+        parts.append(_table(rows, ["posterior", "68 % low", "68 % high", "95 % low", "95 % high"]))
+        if "coverage" in sb:
+            parts.append("<p>Expected coverage over " + str(sb["calibration_experiments"]) + " pseudo-experiments:</p>")
+            parts.append(_table([[f"{a:.0%}", c, s] for a, c, s in zip(sb["coverage_levels"], sb["coverage"], sb["coverage_sigma"])],
+                                ["credibility", "empirical coverage", "binomial error"]))
         parts.append(_img(run.path("sbi", "posterior.png", create=False), "posterior"))
     fit = m["fit"]
     if fit and fit.get("histograms"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from physinf._io import atomic_path, save_figure, write_json
 if TYPE_CHECKING:
     from physinf.pipeline.run import Run
 
-__all__ = ["STAGE_FUNCTIONS", "DEPENDS", "stage_seed", "enabled_stages"]
+__all__ = ["DEPENDS", "STAGE_FUNCTIONS", "enabled_stages", "stage_seed"]
 
 log = logging.getLogger("physinf.pipeline")
 
@@ -31,7 +32,7 @@ DEPENDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "detect": (("detector", "seed"), ("events",)),
     "train": (("train", "seed"), ("detect",)),
     "distill": (("distill", "seed"), ("train",)),
-    "sbi": (("sbi", "seed"), ("detect", "train")),
+    "sbi": (("sbi", "fit", "seed"), ("detect", "train")),
     "fit": (("fit",), ("detect", "train", "distill")),
     "report": (("report", "name"), ("surrogate", "events", "detect", "train", "distill", "sbi", "fit")),
 }
@@ -160,9 +161,23 @@ def detect(run: Run) -> dict[str, Any]:
 
         observed = JetSmearing().apply(sample, rng)
     elif cfg["kind"] == "shower":
-        from physinf.detector import ShowerDetector
+        from physinf.detector import ShowerConfig, ShowerDetector
 
-        observed = ShowerDetector.from_preset(cfg["preset"]).apply(sample, rng)
+        if run.cfg["scheduler"] is None:  # chunks are fixed by their size: the workers do not change the events
+            shower = ShowerConfig(n_workers=run.cfg["n_workers"])
+            observed = ShowerDetector.from_preset(cfg["preset"], shower=shower).apply(sample, rng)
+        else:
+            from physinf.simulate.parallel import dask_client
+
+            client, owned = dask_client(run.cfg["scheduler"], "showering on a dask cluster")
+            try:
+                with client.as_current():
+                    n = max(len(client.scheduler_info().get("workers", {})), 1)
+                    shower = ShowerConfig(n_workers=n, executor="dask")
+                    observed = ShowerDetector.from_preset(cfg["preset"], shower=shower).apply(sample, rng)
+            finally:
+                if owned:
+                    client.close()
     else:
         from physinf.detector import FastDetector
 
@@ -183,7 +198,7 @@ def observed_sample(run: Run) -> Any:
     return EventSample.load(run.path("detect", "observed.h5"))
 
 
-def parton_truth_score(run: Run, sample: Any, index: int) -> np.ndarray | None:
+def parton_truth_score(sample: Any, index: int) -> np.ndarray | None:
     """The exact score of the parton-level observables for the observed events (their z is attached),
     or None where it cannot be computed (samples without a generation config, e.g. LHE imports)."""
     if sample.config is None:
@@ -202,7 +217,7 @@ def best_detector_score(run: Run, sample: Any, index: int) -> np.ndarray | None:
 
     reco = np.load(path)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = marginal_score(replace(sample, momenta=reco))[:, index]
+        t = marginal_score(sample, momenta=reco)[:, index]
     return np.where(np.isfinite(t), t, 0.0)  # rebuilt partons outside the PDF range carry no density
 
 
@@ -230,7 +245,7 @@ def train(run: Run) -> dict[str, Any]:
     features = _features(run, sample)
     est = LocalScoreEstimator(features, hidden=cfg["hidden"], n_members=cfg["n_members"],
                               training=TrainingConfig(epochs=cfg["epochs"], seed=seed, progress=run.progress))
-    est.fit(sample.subset(train_idx))
+    est.fit(sample.subset(train_idx), scheduler=run.cfg["scheduler"])
     est.save(run.path("train", "score.pt"))
     scores = est.predict_sample(sample)
     with atomic_path(run.path("train", "scores.npz")) as tmp, open(tmp, "wb") as fh:
@@ -239,7 +254,7 @@ def train(run: Run) -> dict[str, Any]:
     k = sample.coefficients.index(coefficient)
     metrics: dict[str, Any] = {"features": features, "n_train": int(len(train_idx)), "n_test": int(len(test_idx)),
                                "coefficient": coefficient, "seconds": sum(h.seconds for h in est.histories_)}
-    t_obs = parton_truth_score(run, sample, k)
+    t_obs = parton_truth_score(sample, k)
     if t_obs is not None:
         w = sample.weights()[test_idx]
         metrics["information_fraction_of_parton_observables"] = information_fraction(scores[test_idx, k], t_obs[test_idx], weights=w)
@@ -299,7 +314,7 @@ def distill_stage(run: Run) -> dict[str, Any]:
     budget = symbolic.Budget(generations=cfg["generations"], population_size=cfg["population_size"], max_time=cfg["max_time_s"])
     w = sample.weights()
     formula = symbolic.distill(X[train_idx], stored["scores"][train_idx, k], inputs, weights=w[train_idx], budget=budget,
-                               seed=stage_seed(run.cfg["seed"], "distill"), **kwargs)
+                               seed=stage_seed(run.cfg["seed"], "distill"), scheduler=run.cfg["scheduler"], **kwargs)
     formula.to_json(run.path("distill", "formula.json"))
     save_figure(plot_pareto(formula).figure, run.path("distill", "pareto.png"))
     values = formula(X)
@@ -307,7 +322,7 @@ def distill_stage(run: Run) -> dict[str, Any]:
     metrics = {"expression": str(formula.expr), "latex": formula.latex(), "inputs": inputs,
                "constants": formula.constants, "coefficient": coefficient,
                "information_over_learned": None}
-    t_obs = parton_truth_score(run, sample, k)
+    t_obs = parton_truth_score(sample, k)
     reference = t_obs if t_obs is not None else learned
     f_formula = information_fraction(values[test_idx], reference[test_idx], weights=w[test_idx])
     f_learned = information_fraction(learned[test_idx], reference[test_idx], weights=w[test_idx])
@@ -318,10 +333,81 @@ def distill_stage(run: Run) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- sbi
 def sbi(run: Run) -> dict[str, Any]:
-    """A posterior for the coefficients from an observed pseudo-data set, with sbi (optional stage)."""
-    from physinf.learn.posterior import run_pipeline_posterior
+    """The posterior of the studied coefficient from pseudo-data of ``n_observed`` events at the SM,
+    with sbi (NPE, NLE or NRE), trained on simulations drawn from the training events (the train
+    stage's split) and observed from the held-out ones. With no detector the exact posterior of the
+    same events is the reference (C2ST, widths); the Fisher width 1/sqrt(N I) is given for scale."""
+    from physinf.learn import BoxPrior, EventSimulator, PosteriorConfig, PosteriorEstimator, ReferencePosterior, c2st
+    from physinf.learn.data import feature_matrix
 
-    return run_pipeline_posterior(run)
+    cfg = run.cfg["sbi"]
+    sample = observed_sample(run)
+    coefficient = studied_coefficient(run, sample.coefficients)
+    features = _features(run, sample)
+    stored = run.path("train", "scores.npz", create=False)
+    seed = stage_seed(run.cfg["seed"], "sbi")
+    if stored.exists():
+        split = np.load(stored)
+        train, held_out = sample.subset(split["train"], reason="sbi training"), sample.subset(split["test"], reason="sbi pseudo-data")
+    else:
+        train, held_out = sample.split([0.7, 0.3], np.random.default_rng(seed))
+    bound = run.cfg["fit"]["bound"]
+    prior = BoxPrior([-bound], [bound], names=[coefficient])
+    fixed = {name: 0.0 for name in sample.coefficients if name != coefficient}
+    truth = [0.0]
+    observed_from = EventSimulator(held_out, prior, fixed=fixed)
+    events = observed_from.draw([truth], cfg["n_observed"], np.random.default_rng(seed + 1))[0]
+    t0 = time.perf_counter()
+    estimator = PosteriorEstimator(cfg["method"], prior, features, n_events=cfg["n_observed"], fixed=fixed,
+                                   config=PosteriorConfig(n_simulations=cfg["n_simulations"], seed=seed, progress=run.progress))
+    estimator.fit(train)
+    estimator.save(run.path("sbi", "posterior.pt"))
+    posterior = estimator.posterior(feature_matrix(held_out, features)[events])
+    metrics: dict[str, Any] = {
+        "method": cfg["method"], "coefficient": coefficient, "features": features, "n_simulations": cfg["n_simulations"],
+        "n_observed": cfg["n_observed"], "truth": truth[0], "prior": [-bound, bound], "seconds": time.perf_counter() - t0,
+        "mean": float(posterior.mean()[0]), "std": float(posterior.std()[0]),
+        "interval_68": list(posterior.credible_interval(0.68)), "interval_95": list(posterior.credible_interval(0.95)),
+    }
+    if cfg["calibration_experiments"]:  # expected coverage and SBC on experiments from the held-out events
+        from physinf.learn import calibrate
+
+        cal = calibrate(estimator, held_out, n_experiments=cfg["calibration_experiments"], seed=seed + 3,
+                        progress=run.progress)
+        metrics |= {"coverage_levels": list(cal.levels), "coverage": list(cal.coverage),
+                    "coverage_sigma": list(cal.coverage_sigma), "coverage_abs_error": cal.abs_error,
+                    "sbc_ks_pvalues": list(cal.sbc_ks_pvalues), "calibration_experiments": cal.n_experiments}
+    draws = posterior.sample(2000, seed=seed)
+    exact = None
+    if run.cfg["detector"]["kind"] == "none" and held_out.config is not None:  # observables are the parton record's
+        reference = ReferencePosterior.exact(observed_from)
+        exact = reference.posterior(events)
+        exact_draws = exact.sample(2000, np.random.default_rng(seed + 2))
+        metrics |= {"exact_mean": float(exact.mean()[0]), "exact_std": float(exact.std()[0]),
+                    "exact_interval_68": list(exact.credible_interval(0.68)),
+                    "exact_interval_95": list(exact.credible_interval(0.95)),
+                    "c2st_against_exact": c2st(draws, exact_draws, seed=seed),
+                    "fisher_width": float(1 / np.sqrt(cfg["n_observed"] * reference.fisher_information([truth])[0, 0]))}
+    _posterior_figure(posterior, exact, coefficient, truth[0], cfg["method"], run.path("sbi", "posterior.png"))
+    return metrics
+
+
+def _posterior_figure(posterior: Any, exact: Any, coefficient: str, truth: float, method: str, path: Any) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 3.8))
+    ax = fig.add_subplot()
+    for post, label, style in ((exact, "exact", dict(color="0.5", lw=3)), (posterior, method.upper(), dict(lw=1.6))):
+        if post is None:
+            continue
+        x, p = post.grid.marginal(0) if hasattr(post, "grid") else post.marginal(0)
+        ax.plot(x, p, label=label, **style)
+    ax.axvline(truth, color="k", ls=":", label="truth")
+    ax.set_xlabel(coefficient)
+    ax.set_ylabel("posterior density")
+    ax.legend()
+    fig.tight_layout()
+    save_figure(fig, path)
 
 
 # ---------------------------------------------------------------------------- likelihood and limits
@@ -446,7 +532,7 @@ def fit(run: Run) -> dict[str, Any]:
     # the parton-level observables where the parton record allows it (the exact score's information)
     binned = {name: x for name, x in values.items() if "&" not in name}
     exact, reference = {}, None
-    t_obs = parton_truth_score(run, full, k_full)
+    t_obs = parton_truth_score(full, k_full)
     if t_obs is not None:
         reference = "optimum of the parton observables (unbinned)"
         exact[reference] = t_obs

@@ -30,7 +30,7 @@ from typing import Any
 from physinf._io import require
 from physinf.errors import InvalidParameterError, PhysinfError
 
-__all__ = ["WorkerError", "make_executor", "PassStats", "shutdown_pools"]
+__all__ = ["PassStats", "WorkerError", "dask_client", "make_executor", "map_on_cluster", "shutdown_pools"]
 
 _RETRIES = 1
 
@@ -188,7 +188,7 @@ class _ParallelExecutor(_Executor):
                     done[k] = self._result(fut)
                     if bar is not None:
                         bar.update(1)
-                except _WorkerLost as err:
+                except _WorkerLostError as err:
                     tries[k] += 1
                     if tries[k] > _RETRIES:
                         raise WorkerError(
@@ -212,7 +212,7 @@ class _ParallelExecutor(_Executor):
         pass
 
 
-class _WorkerLost(Exception):
+class _WorkerLostError(Exception):
     pass
 
 
@@ -247,7 +247,7 @@ class _PoolExecutor(_ParallelExecutor):
         try:
             return fut.result()
         except BrokenProcessPool as err:
-            raise _WorkerLost(f"a worker process died: {err}") from err
+            raise _WorkerLostError(f"a worker process died: {err}") from err
 
     def _recover(self) -> None:
         # a dead worker breaks the whole pool: start a fresh one (other lost passes are resubmitted too)
@@ -276,7 +276,7 @@ class _PoolExecutor(_ParallelExecutor):
                     done[k] = self._result(fut)
                     if bar is not None:
                         bar.update(1)
-                except _WorkerLost as err:
+                except _WorkerLostError as err:
                     lost.append((k, err))
             if lost:
                 # every pass still pending died with the pool; the ones that were running count as tries
@@ -310,24 +310,43 @@ def shutdown_pools() -> None:
 atexit.register(shutdown_pools)
 
 
+def dask_client(scheduler: Any, purpose: str) -> tuple[Any, bool]:
+    """(client, owned): the given ``dask.distributed.Client``, or a new one connected to a scheduler
+    address (owned: the caller closes it)."""
+    distributed = require("distributed", "dist", purpose)
+    if isinstance(scheduler, distributed.Client):
+        return scheduler, False
+    if not isinstance(scheduler, str):
+        raise InvalidParameterError(
+            f"scheduler must be a dask.distributed.Client or a scheduler address like 'tcp://host:8786', "
+            f"got {type(scheduler).__name__}"
+        )
+    try:
+        return distributed.Client(scheduler, timeout="20s"), True
+    except OSError as err:
+        raise InvalidParameterError(f"cannot reach the dask scheduler at {scheduler!r}: {err}") from err
+
+
+def map_on_cluster(function: Any, items: list[Any], scheduler: Any, *, shared: Any = None, purpose: str) -> list[Any]:
+    """[function(shared, item) for item in items] as tasks on a dask cluster, in the items' order.
+    ``shared`` (e.g. training data) is sent to the workers once; ``function`` must be importable
+    (a module-level function) and deterministic for the results to equal the serial run's."""
+    client, owned = dask_client(scheduler, purpose)
+    try:
+        handle = client.scatter(shared, broadcast=True) if shared is not None else None
+        futures = [client.submit(function, handle, item, pure=False) for item in items]
+        return client.gather(futures)
+    finally:
+        if owned:
+            client.close()
+
+
 class _DaskExecutor(_ParallelExecutor):
     """A dask.distributed cluster: a ``Client``, or a scheduler address to connect to."""
 
     def __init__(self, scheduler: Any) -> None:
-        distributed = require("distributed", "dist", "running passes on a dask cluster")
-        self._own = not isinstance(scheduler, distributed.Client)
-        if self._own:
-            if not isinstance(scheduler, str):
-                raise InvalidParameterError(
-                    f"scheduler must be a dask.distributed.Client or a scheduler address like 'tcp://host:8786', "
-                    f"got {type(scheduler).__name__}"
-                )
-            try:
-                scheduler = distributed.Client(scheduler, timeout="20s")
-            except OSError as err:
-                raise InvalidParameterError(f"cannot reach the dask scheduler at {scheduler!r}: {err}") from err
-        self.client = scheduler
-        self._distributed = distributed
+        self.client, self._own = dask_client(scheduler, "running passes on a dask cluster")
+        self._distributed = require("distributed", "dist", "running passes on a dask cluster")
         self.n_workers = max(len(self.client.scheduler_info().get("workers", {})), 1)
 
     def describe(self) -> dict[str, Any]:
@@ -346,7 +365,7 @@ class _DaskExecutor(_ParallelExecutor):
         try:
             return fut.result()
         except self._distributed.KilledWorker as err:
-            raise _WorkerLost(f"dask lost the workers running it: {err}") from err
+            raise _WorkerLostError(f"dask lost the workers running it: {err}") from err
 
     def close(self) -> None:
         if self._own:

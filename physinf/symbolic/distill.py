@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -20,7 +21,7 @@ from physinf.symbolic.restarts import TRANSFORMS, Restart, Restarts, plan
 from physinf.symbolic.selection import RULES, pareto_indices, select
 from physinf.symbolic.symmetry import Symmetry
 
-__all__ = ["distill", "fit_formula", "validate_data", "EXACT_LOSS", "FRONT_RTOL"]
+__all__ = ["EXACT_LOSS", "FRONT_RTOL", "distill", "fit_formula", "validate_data"]
 
 #: a loss below EXACT_LOSS · Var(y) is numerically exact: such formulas count as equally good
 #: (the simplest is selected) and stop further restarts. Exact forms reach 1e-28 or less after
@@ -173,6 +174,7 @@ def distill(
     factor: str | None = None,
     search_names: list[str] | None = None,
     restarts: Restarts | None = None,
+    scheduler: Any = None,
 ) -> Formula:
     """Search for a closed-form ``y ≈ f(X)`` and return the selected :class:`Formula`.
 
@@ -204,6 +206,10 @@ def distill(
     (small rationals only) or False.
     ``search_names``: the inputs the backend may use (default: all); the factor and the
     symmetry may use others (e.g. g from the invariants only, F from p_T and Δφ).
+    ``scheduler``: a dask.distributed Client or scheduler address; the planned searches then run
+    as parallel tasks on that cluster (the same candidates as in turn when the budget is set by
+    generations, not by ``max_time``; no early stop at an exact formula), and the post-processing
+    stays in this process.
     """
     t0 = time.perf_counter()
     X, y, names, weights = validate_data(X, y, names, weights)
@@ -240,7 +246,7 @@ def distill(
                     None if symmetry is None else symmetry.column(names))
     exact = EXACT_LOSS * target.var_y
     runs = plan(restarts, ops, ys, seed, inputs=tuple(safe))
-    members, log = _search(bk, runs, budget, (Xs[:, cols], ys, ws), target, exact, restarts.stop_when_exact)
+    members, log = _search(bk, runs, budget, (Xs[:, cols], ys, ws), target, exact, restarts.stop_when_exact, scheduler)
     n_candidates = sum(r["n_candidates"] for r in log)
     if n_candidates == 0:
         raise SymbolicError(f"backend {bk.name!r} returned no candidates")
@@ -286,8 +292,31 @@ def _subsample(X, y, weights, n_max: int, rng):
     return X[idx], y[idx], None if weights is None else weights[idx]
 
 
+def _run_search(shared: tuple, i: int, t_rational: float = 0.0) -> tuple[list, float]:
+    """Restart i of the plan: its backend's candidates and the search time. ``shared``: (backend,
+    restarts, budget, (X, y, w), input names); a cluster task when distill gets a scheduler."""
+    bk, runs, budget, (Xs, ys, ws), names = shared
+    run = runs[i]
+    t1 = time.perf_counter()
+    values = TRANSFORMS[run.transform].forward(run.sign * ys)
+    if run.backend == "rational":
+        X_run = Xs
+        if run.substitute is not None:
+            X_run = Xs.copy()
+            X_run[:, names.index(run.substitute[1])] = run.feature({n: Xs[:, i] for i, n in enumerate(names)})
+        runner = RationalBackend() if run.substitute is None else RationalBackend(anchor_exponent=0, beam=3)  # cheaper pass
+        candidates = runner.search(X_run, values, names, budget, run.seed, ws, run.operators)
+    else:
+        total_weight = max(1, sum(r.weight for r in runs if r.backend == "search"))
+        left = None if budget.max_time is None else max(budget.max_time - t_rational, 0.0)
+        share = Budget(**{**budget.__dict__, "generations": _share(budget.generations, total_weight, run.weight),
+                          "max_time": _share(left, total_weight, run.weight)})
+        candidates = bk.search(Xs, values, names, share, run.seed, ws, run.operators)
+    return candidates, time.perf_counter() - t1
+
+
 def _search(bk: Backend, runs: list[Restart], budget: Budget, data, target: Target, exact: float,
-            stop_when_exact: bool) -> tuple[list[Processed], list[dict]]:
+            stop_when_exact: bool, scheduler: Any = None) -> tuple[list[Processed], list[dict]]:
     """Run the planned searches, post-process their candidates, merge them (one entry per
     template, the lowest loss kept); with ``stop_when_exact``, stop after a search whose best
     loss is at most ``exact``.
@@ -298,31 +327,21 @@ def _search(bk: Backend, runs: list[Restart], budget: Budget, data, target: Targ
     measured only; otherwise the searches fitted another objective (pyoperon resamples weighted
     data, a factor divides the target), their raw losses do not rank the candidates, and every
     candidate is re-fitted."""
-    Xs, ys, ws = data
     names = list(target.search_names)
-    total_weight = max(1, sum(r.weight for r in runs if r.backend == "search"))
-    rational = RationalBackend()
-    substituted = RationalBackend(anchor_exponent=0, beam=3)  # cos/sin substituted: a cheaper pass
+    shared = (bk, runs, budget, data, names)
+    searched = None
+    if scheduler is not None:  # every search as a cluster task at once; post-processing stays here, in order
+        from physinf.simulate.parallel import map_on_cluster
+
+        searched = map_on_cluster(_run_search, list(range(len(runs))), scheduler, shared=shared,
+                                  purpose="symbolic-regression restarts on a dask cluster")
     processed: dict[str, Processed] = {}
     log: list[dict] = []
     raw_points: list[tuple[int, float]] = []
     t_rational = 0.0
-    for run in runs:
+    for i, run in enumerate(runs):
+        candidates, t_run = searched[i] if searched is not None else _run_search(shared, i, t_rational)
         t1 = time.perf_counter()
-        values = TRANSFORMS[run.transform].forward(run.sign * ys)
-        if run.backend == "rational":
-            X_run = Xs
-            if run.substitute is not None:
-                X_run = Xs.copy()
-                X_run[:, names.index(run.substitute[1])] = run.feature({n: Xs[:, i] for i, n in enumerate(names)})
-            runner = rational if run.substitute is None else substituted
-            candidates = runner.search(X_run, values, names, budget, run.seed, ws, run.operators)
-        else:
-            left = None if budget.max_time is None else max(budget.max_time - t_rational, 0.0)
-            share = Budget(**{**budget.__dict__, "generations": _share(budget.generations, total_weight, run.weight),
-                              "max_time": _share(left, total_weight, run.weight)})
-            candidates = bk.search(Xs, values, names, share, run.seed, ws, run.operators)
-        t_run = time.perf_counter() - t1
         t_rational += t_run if run.backend == "rational" else 0.0
         prepared = [q for q in (prepare(c, target, run) for c in candidates) if q is not None]
         offset = len(raw_points)
@@ -346,7 +365,7 @@ def _search(bk: Backend, runs: list[Restart], budget: Budget, data, target: Targ
                 processed[key] = p
         log.append({"restart": run.label, "search_time_s": t_run, "n_candidates": len(candidates),
                     "n_processed": n_processed, "best_loss": best,
-                    "postprocess_time_s": time.perf_counter() - t1 - t_run})
+                    "postprocess_time_s": time.perf_counter() - t1})
         if stop_when_exact and best <= exact:
             break
     return list(processed.values()), log
