@@ -37,17 +37,17 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import replace  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -162,7 +162,7 @@ def smeftsim_fit():
         keep = [i for i in range(len(bench.ids)) if i != k]
         try:
             fit = components_from_benchmarks(powers, bench.thetas[keep], raw[:, keep])
-        except Exception:  # noqa: BLE001 - the point is needed: no held-out prediction possible
+        except Exception:
             continue
         pred = fit.components @ monomial_values(powers, bench.thetas[k])
         held[wid] = float(np.max(np.abs(pred - raw[:, k]) / np.abs(raw).max(axis=1)))

@@ -99,7 +99,7 @@ def warm_up(processes: list[str]) -> dict:
     return out
 
 
-def me_rate(process: str, sample) -> dict:
+def me_rate(sample) -> dict:
     """Matrix-element-only evaluations per CPU second: every coupling group of the process at the
     sample's momenta (what one phase-space point costs in |M|^2), kernel + channel product."""
     from physinf.simulate.generator import build_integrand
@@ -158,7 +158,7 @@ def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia:
         "unweighted_events": len(unw),
         "unweighting_efficiency": len(unw) / len(s),
         "unweighted_events_per_s": len(unw) / (clock["generate_cpu_s"] + t_unw),
-        "matrix_element": me_rate(process, s),
+        "matrix_element": me_rate(s),
         "time_to_1pct": time_to_error(process, **FAST_ADAPT),
     }
     if pythia_key is not None:

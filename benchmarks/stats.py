@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from physinf._io import save_figure, write_json  # noqa: E402
-from physinf.stats import (  # noqa: E402
+from physinf._io import save_figure, write_json
+from physinf.stats import (
     Background,
     Systematics,
     binned_fisher_information,

@@ -120,8 +120,7 @@ def speed(s, process: str, channel: str | None, pt: np.ndarray) -> dict:
             "n_draws": s.config.n_draws, "surrogate_over_exact": sur / exact, "n_points": len(pt)}
 
 
-def hist_chi2(x: np.ndarray, w_sur: np.ndarray, w_exact: np.ndarray, shift: np.ndarray, edges: np.ndarray,
-              mc_other: np.ndarray | None = None) -> dict:
+def hist_chi2(x: np.ndarray, w_sur: np.ndarray, w_exact: np.ndarray, shift: np.ndarray, edges: np.ndarray) -> dict:
     h_sur, _ = np.histogram(x, edges, weights=w_sur)
     h_ex, _ = np.histogram(x, edges, weights=w_exact)
     band_corr, _ = np.histogram(x, edges, weights=shift)  # every event shifted together (the stated systematic)

@@ -229,8 +229,9 @@ def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150, extra_seeds: 
     invariant search on smeared jets with per-event joint labels, the derived closed form and the
     seed-talk form re-fitted. With ``figures`` (a folder): the Pareto front and formula-vs-target
     figures of the parton-level invariant search, symbolic_wbf_{pareto,formula_vs_target}.png."""
-    from physinf.detector import smear_jets
     from physinf.observables import wbf_observables
+
+    from physinf.detector import smear_jets
 
     sample, t_joint, t_marg, w = _wbf_sample(n, seed)
     obs = sample.observables

@@ -5,9 +5,8 @@ Subpackages: ``simulate`` (parton-level events, EventSample), ``detector`` (smea
 Fisher information). Heavy optional dependencies (Pythia, PySR) load only when used.
 """
 
-from physinf._version import __version__  # noqa: E402
-
-from physinf.errors import (  # noqa: E402
+from physinf._version import __version__
+from physinf.errors import (
     EventFileError,
     InvalidParameterError,
     KinematicsError,
@@ -16,21 +15,21 @@ from physinf.errors import (  # noqa: E402
     PhysinfError,
     UnknownNameError,
 )
-from physinf.simulate import Cuts, EventSample, GenerationConfig, generate  # noqa: E402
+from physinf.simulate import Cuts, EventSample, GenerationConfig, generate
 
 __all__ = [
-    "__version__",
-    "generate",
+    "Cuts",
+    "EventFileError",
     "EventSample",
     "GenerationConfig",
-    "Cuts",
-    "PhysinfError",
-    "UnknownNameError",
     "InvalidParameterError",
     "KinematicsError",
-    "PDFError",
-    "EventFileError",
     "MissingDependencyError",
+    "PDFError",
+    "PhysinfError",
+    "UnknownNameError",
+    "__version__",
+    "generate",
 ]
 
 

@@ -24,11 +24,11 @@ from theory.errors import InvalidParameterError, MissingDependencyError
 __all__ = [
     "atomic_path",
     "atomic_paths",
-    "write_text",
-    "write_json",
-    "save_figure",
     "check_writable",
     "require",
+    "save_figure",
+    "write_json",
+    "write_text",
 ]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from physinf._io import save_figure, write_json
 
-__all__ = ["run_demo", "format_summary"]
+__all__ = ["format_summary", "run_demo"]
 
 
 def run_demo(out_dir: str | os.PathLike = "runs/demo", n_events: int = 20000, seed: int = 1,

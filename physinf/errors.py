@@ -12,12 +12,12 @@ from theory.errors import (
 )
 
 __all__ = [
-    "PhysinfError",
-    "UnknownNameError",
+    "EventFileError",
     "InvalidParameterError",
     "KinematicsError",
-    "PDFError",
-    "EventFileError",
     "MissingDependencyError",
+    "PDFError",
+    "PhysinfError",
+    "UnknownNameError",
     "did_you_mean",
 ]

@@ -23,14 +23,14 @@ import sympy as sp
 __all__ = [
     "GAMMA",
     "GAMMA5",
+    "METRIC",
     "PL",
     "PR",
-    "METRIC",
-    "levi_civita_upper",
-    "slash",
-    "current_tensor",
-    "lower",
     "contract",
+    "current_tensor",
+    "levi_civita_upper",
+    "lower",
+    "slash",
 ]
 
 I = sp.I

@@ -9,13 +9,13 @@ from __future__ import annotations
 import difflib
 
 __all__ = [
-    "PhysinfError",
-    "UnknownNameError",
+    "EventFileError",
     "InvalidParameterError",
     "KinematicsError",
-    "PDFError",
-    "EventFileError",
     "MissingDependencyError",
+    "PDFError",
+    "PhysinfError",
+    "UnknownNameError",
     "did_you_mean",
 ]
 

@@ -21,22 +21,22 @@ import sympy as sp
 from theory.errors import InvalidParameterError
 
 __all__ = [
-    "component",
-    "minkowski",
-    "mass2",
-    "mandelstam",
-    "eps",
-    "pt",
-    "phi",
-    "rapidity",
-    "pseudorapidity",
-    "delta_phi",
-    "delta_phi_jj_signed",
+    "METRIC",
     "boost",
     "boost_z",
-    "rotate",
+    "component",
+    "delta_phi",
+    "delta_phi_jj_signed",
+    "eps",
+    "mandelstam",
+    "mass2",
+    "minkowski",
+    "phi",
+    "pseudorapidity",
+    "pt",
     "random_lorentz",
-    "METRIC",
+    "rapidity",
+    "rotate",
 ]
 
 METRIC = (1.0, -1.0, -1.0, -1.0)

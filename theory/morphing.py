@@ -25,13 +25,13 @@ import numpy as np
 from theory.errors import InvalidParameterError
 
 __all__ = [
-    "monomials",
-    "monomial_values",
-    "monomial_gradients",
-    "monomial_names",
-    "morphing_matrix",
     "MorphingFit",
     "components_from_benchmarks",
+    "monomial_gradients",
+    "monomial_names",
+    "monomial_values",
+    "monomials",
+    "morphing_matrix",
 ]
 
 
@@ -40,6 +40,9 @@ def monomials(n_coefficients: int, max_degree: int) -> np.ndarray:
 
     Ordered by total degree, then lexicographically descending, e.g. for two
     coefficients: 1, c1, c2, c1^2, c1 c2, c2^2. Count: C(n + d, d).
+
+    >>> monomials(2, 2).tolist()
+    [[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]]
     """
     rows = []
     for degree in range(max_degree + 1):
@@ -52,7 +55,11 @@ def monomials(n_coefficients: int, max_degree: int) -> np.ndarray:
 
 
 def monomial_values(powers: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """f_c(theta) for each monomial row of ``powers``; theta may be (n,) or (m, n)."""
+    """f_c(theta) for each monomial row of ``powers``; theta may be (n,) or (m, n).
+
+    >>> monomial_values(monomials(2, 2), [2.0, 3.0]).tolist()   # 1, c1, c2, c1², c1 c2, c2²
+    [1.0, 2.0, 3.0, 4.0, 6.0, 9.0]
+    """
     theta = np.asarray(theta, dtype=float)
     return np.prod(theta[..., None, :] ** powers, axis=-1)
 

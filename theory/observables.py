@@ -12,7 +12,7 @@ from theory.errors import KinematicsError
 from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, minkowski, pseudorapidity, pt, rapidity
 from theory.sm import SM
 
-__all__ = ["wbf_observables", "wbf_invariants", "pair_observables", "dilepton_observables"]
+__all__ = ["dilepton_observables", "pair_observables", "wbf_invariants", "wbf_observables"]
 
 
 def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.ndarray]:

@@ -24,11 +24,11 @@ import sympy as sp
 from theory.errors import InvalidParameterError
 
 __all__ = [
-    "morphing_symbols",
-    "joint_score_expressions",
+    "joint_ratio",
     "joint_ratio_expression",
     "joint_score",
-    "joint_ratio",
+    "joint_score_expressions",
+    "morphing_symbols",
     "truth_fisher_information",
 ]
 

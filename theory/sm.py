@@ -45,19 +45,19 @@ import sympy as sp
 from theory.errors import InvalidParameterError, UnknownNameError, did_you_mean
 
 __all__ = [
-    "SMInputs",
-    "SM",
-    "PYTHIA8",
-    "MADGRAPH_SM",
-    "SCHEMES",
     "ALPHA_RUNNING",
-    "PRESETS",
-    "alpha_s_running",
-    "alpha_em_running",
-    "running_couplings",
-    "alpha_em_ratio_symbolic",
-    "breit_wigner_width_symbolic",
     "CKM_DIAGONAL",
+    "MADGRAPH_SM",
+    "PRESETS",
+    "PYTHIA8",
+    "SCHEMES",
+    "SM",
+    "SMInputs",
+    "alpha_em_ratio_symbolic",
+    "alpha_em_running",
+    "alpha_s_running",
+    "breit_wigner_width_symbolic",
+    "running_couplings",
 ]
 
 # Diagonal CKM: with massless quarks and a unitary CKM the sum over final flavours

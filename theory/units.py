@@ -2,6 +2,11 @@
 
 physinf works in GeV for energies and momenta, pb for cross sections and fb⁻¹ for integrated
 luminosities. Names carry their unit: ``luminosity_fb`` is in fb⁻¹, ``luminosity_pb`` in pb⁻¹.
+
+Expected events for σ = 2.5 pb at 300 fb⁻¹:
+
+>>> round(2.5 * 300.0 * PB_PER_FB)
+750000
 """
 
 from __future__ import annotations

@@ -23,8 +23,15 @@ from physinf._io import require
 from theory.errors import PDFError, PhysinfError
 from theory.sm import SMInputs
 
-__all__ = ["pythia_wbf", "matched_sm_inputs", "PYTHIA_ALPHA_EM_MZ", "PYTHIA_SW2", "pythia_rate", "pythia_time_to_error",
-           "RATE_PROCESSES"]
+__all__ = [
+    "PYTHIA_ALPHA_EM_MZ",
+    "PYTHIA_SW2",
+    "RATE_PROCESSES",
+    "matched_sm_inputs",
+    "pythia_rate",
+    "pythia_time_to_error",
+    "pythia_wbf",
+]
 
 PYTHIA_ALPHA_EM_MZ = 0.00781751
 PYTHIA_SW2 = 0.2312

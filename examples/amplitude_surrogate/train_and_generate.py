@@ -26,8 +26,15 @@ def main() -> None:
     args = ap.parse_args()
 
     from physinf.learn.surrogate import (
-        AmplitudeSurrogate, SurrogateConfig, SurrogateModel, TrainConfig, accuracy, amplitude_dataset, pulls,
-        surrogate_systematic, with_surrogate_uncertainty,
+        AmplitudeSurrogate,
+        SurrogateConfig,
+        SurrogateModel,
+        TrainConfig,
+        accuracy,
+        amplitude_dataset,
+        pulls,
+        surrogate_systematic,
+        with_surrogate_uncertainty,
     )
     from physinf.simulate import generate
 

@@ -20,10 +20,10 @@ from physinf.detector.shower import ShowerConfig, ShowerDetector, ShowerResult, 
 from physinf.detector.smearing import JetSmearing, jet_energy_resolution, smear_jets
 
 __all__ = [
+    "HIGGS_TO_GAMMA_GAMMA_BR",
     "Detector",
     "DetectorCard",
     "FastDetector",
-    "HIGGS_TO_GAMMA_GAMMA_BR",
     "JetSmearing",
     "Reconstruction",
     "ShowerConfig",

@@ -32,11 +32,11 @@ import numpy as np
 from physinf.errors import InvalidParameterError, UnknownNameError, did_you_mean
 
 __all__ = [
+    "CARD_FORMAT_VERSION",
     "DetectorCard",
     "available_presets",
-    "preset_path",
     "load_card",
-    "CARD_FORMAT_VERSION",
+    "preset_path",
 ]
 
 CARD_FORMAT_VERSION = 1

@@ -32,7 +32,7 @@ from physinf.detector.response import measure
 from physinf.errors import InvalidParameterError, did_you_mean
 from physinf.simulate.events import EventSample
 
-__all__ = ["FastDetector", "Reconstruction", "layout_for", "requirements_for", "CHUNK"]
+__all__ = ["CHUNK", "FastDetector", "Reconstruction", "layout_for", "requirements_for"]
 
 CHUNK = 16384
 

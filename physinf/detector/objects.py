@@ -32,22 +32,22 @@ import numpy as np
 from physinf.errors import InvalidParameterError
 
 __all__ = [
-    "JET",
-    "PHOTON",
     "ELECTRON",
-    "MUON",
+    "HIGGS_TO_GAMMA_GAMMA_BR",
+    "JET",
     "KINDS",
     "KIND_NAMES",
-    "HIGGS_TO_GAMMA_GAMMA_BR",
+    "MUON",
+    "PHOTON",
     "Collection",
-    "truth_objects",
-    "decay_to_two_photons",
     "cluster_antikt",
-    "isolation_sum",
-    "pt_eta_phi_m",
-    "four_vectors",
+    "decay_to_two_photons",
     "delta_r2",
+    "four_vectors",
+    "isolation_sum",
     "kind_of_pdg",
+    "pt_eta_phi_m",
+    "truth_objects",
 ]
 
 JET, PHOTON, ELECTRON, MUON = 1, 2, 3, 4

@@ -36,7 +36,7 @@ from physinf.errors import InvalidParameterError
 from physinf.simulate.events import EventSample
 from theory.observables import pair_observables
 
-__all__ = ["Layout", "Observed", "process_layout", "default_requirements", "observe_objects", "assemble", "REQUIREMENT_KEYS"]
+__all__ = ["REQUIREMENT_KEYS", "Layout", "Observed", "assemble", "default_requirements", "observe_objects", "process_layout"]
 
 _PREFIX = {JET: "j", PHOTON: "a", ELECTRON: "e", MUON: "mu"}
 _KIND_OF = {"jets": JET, "photons": PHOTON, "electrons": ELECTRON, "muons": MUON}

@@ -28,7 +28,7 @@ import numpy as np
 from physinf.detector.card import DetectorCard
 from physinf.detector.objects import ELECTRON, JET, KIND_NAMES, KINDS, MUON, PHOTON, Collection, cluster_antikt, isolation_sum
 
-__all__ = ["Measured", "measure", "lognormal_factor"]
+__all__ = ["Measured", "lognormal_factor", "measure"]
 
 
 @dataclass(frozen=True)

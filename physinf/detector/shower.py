@@ -51,7 +51,7 @@ from physinf.detector.response import measure
 from physinf.errors import InvalidParameterError, PhysinfError
 from physinf.simulate.events import EventSample
 
-__all__ = ["ShowerConfig", "ShowerDetector", "ShowerResult", "shower_lhe", "pythia_settings", "pythia_alone"]
+__all__ = ["ShowerConfig", "ShowerDetector", "ShowerResult", "pythia_alone", "pythia_settings", "shower_lhe"]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 from physinf.errors import InvalidParameterError
 from physinf.simulate.events import EventSample
 
-__all__ = ["jet_energy_resolution", "smear_jets", "JetSmearing"]
+__all__ = ["JetSmearing", "jet_energy_resolution", "smear_jets"]
 
 
 def jet_energy_resolution(energy: np.ndarray, eta: np.ndarray) -> np.ndarray:

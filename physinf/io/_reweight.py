@@ -28,7 +28,7 @@ import numpy as np
 
 from physinf.errors import EventFileError
 
-__all__ = ["Benchmarks", "parse_slha", "parse_benchmarks", "is_reweighting_weight"]
+__all__ = ["Benchmarks", "is_reweighting_weight", "parse_benchmarks", "parse_slha"]
 
 _SET = re.compile(r"^set\s+(?:param_card\s+)?(.+)$", re.IGNORECASE)
 _ORIG = re.compile(r"orig\s*:\s*([-+0-9.eEdD]+)")

@@ -60,7 +60,7 @@ from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
 from theory.morphing import MorphingFit, components_from_benchmarks, monomial_names, monomial_values, monomials
 
-__all__ = ["write_lhe", "read_lhe", "iter_lhe", "default_benchmarks", "LHEFit", "lhe_benchmarks"]
+__all__ = ["LHEFit", "default_benchmarks", "iter_lhe", "lhe_benchmarks", "read_lhe", "write_lhe"]
 
 _PYLHE = ("pylhe", "io", "reading Les Houches Event files")
 

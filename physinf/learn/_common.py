@@ -9,7 +9,7 @@ from physinf._version import __version__
 from physinf.learn.errors import EstimatorFileError, NotFittedError
 from physinf.simulate.events import EventSample
 
-__all__ = ["check_fitted", "check_sample", "check_loaded", "base_metadata", "load_state"]
+__all__ = ["base_metadata", "check_fitted", "check_loaded", "check_sample", "load_state"]
 
 
 def check_fitted(estimator: Any) -> None:

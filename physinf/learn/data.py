@@ -18,7 +18,7 @@ import numpy as np
 from physinf.errors import InvalidParameterError, UnknownNameError, did_you_mean
 from physinf.simulate.events import EventSample
 
-__all__ = ["feature_matrix", "check_inputs", "score_data", "RatioData", "ratio_data", "positive_weights"]
+__all__ = ["RatioData", "check_inputs", "feature_matrix", "positive_weights", "ratio_data", "score_data"]
 
 
 def feature_matrix(sample: EventSample, features: Sequence[str]) -> np.ndarray:

@@ -19,7 +19,7 @@ import torch
 from physinf._io import atomic_path
 from physinf.learn.errors import EstimatorFileError
 
-__all__ = ["FORMAT", "VERSION", "save_estimator", "load_estimator"]
+__all__ = ["FORMAT", "VERSION", "load_estimator", "save_estimator"]
 
 FORMAT = "physinf.estimator"
 VERSION = 1

@@ -47,7 +47,7 @@ from physinf.learn.training import TrainingConfig, TrainingHistory, fit_model, s
 from physinf.simulate.events import EventSample
 from theory.morphing import monomial_values, monomials
 
-__all__ = ["ParameterizedRatioEstimator", "QuadraticRatioEstimator", "RATIO_METHODS"]
+__all__ = ["RATIO_METHODS", "ParameterizedRatioEstimator", "QuadraticRatioEstimator"]
 
 RATIO_METHODS = ("carl", "alices", "rascal")
 

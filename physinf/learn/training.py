@@ -96,7 +96,7 @@ def fit_model(model: torch.nn.Module, loss_fn: LossFunction, data: Mapping[str, 
     tensors = {k: torch.tensor(np.asarray(v), dtype=torch.float32, device=device) for k, v in data.items()}
     train_idx = torch.tensor(order[n_val:], device=device)
     val_idx = torch.tensor(order[:n_val], device=device)
-    model.to(device)
+    model.to(device=device, dtype=torch.float32)  # the data are float32 whatever torch's default dtype
     opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate, amsgrad=True, weight_decay=config.weight_decay)
     gamma = (config.final_learning_rate / config.learning_rate) ** (1.0 / max(config.epochs - 1, 1))
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma)

@@ -13,8 +13,8 @@ from physinf.simulate.model import ComponentModel
 from theory.cuts import Cuts
 
 __all__ = [
-    "Cuts",
     "ComponentModel",
+    "Cuts",
     "EventFile",
     "EventSample",
     "GenerationConfig",

@@ -20,7 +20,7 @@ from theory.cuts import Cuts
 from theory.errors import InvalidParameterError, did_you_mean
 from theory.sm import SM, SMInputs
 
-__all__ = ["GenerationConfig", "SCHEMA_VERSION", "DEFAULT_PDF"]
+__all__ = ["DEFAULT_PDF", "SCHEMA_VERSION", "GenerationConfig"]
 
 SCHEMA_VERSION = 1
 DEFAULT_PDF = "NNPDF31_lo_as_0118"

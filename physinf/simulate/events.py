@@ -36,7 +36,7 @@ from theory.scores import joint_score as _joint_score
 from theory.scores import truth_fisher_information
 from theory.units import PB_PER_FB
 
-__all__ = ["EventSample", "FORMAT_NAME", "FORMAT_VERSION"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "EventSample"]
 
 FORMAT_NAME = "physinf.EventSample"
 FORMAT_VERSION = 2

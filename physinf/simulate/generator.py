@@ -43,8 +43,23 @@ from theory.morphing import monomial_values
 from theory.sm import SMInputs
 from theory.units import GEV2_TO_PB
 
-__all__ = ["generate", "generate_from_config", "Integrand", "MCError", "PassResult", "Batch", "adapt_grid", "run_pass",
-           "iter_pass", "freeze_integrator", "thaw_integrator", "estimate_error", "assemble", "build_integrand", "resolve_model"]
+__all__ = [
+    "Batch",
+    "Integrand",
+    "MCError",
+    "PassResult",
+    "adapt_grid",
+    "assemble",
+    "build_integrand",
+    "estimate_error",
+    "freeze_integrator",
+    "generate",
+    "generate_from_config",
+    "iter_pass",
+    "resolve_model",
+    "run_pass",
+    "thaw_integrator",
+]
 
 _CHUNK = 8192  # phase-space points per call of the compiled amplitude
 _ADAPT_STREAM = 0  # seed-sequence child of the adaptation; pass k uses child k + 1

@@ -26,7 +26,7 @@ from physinf.simulate.model import ComponentModel
 from theory.morphing import monomial_values
 from theory.scores import joint_score
 
-__all__ = ["unlabelled_components", "marginal_score", "marginal_log_ratio"]
+__all__ = ["marginal_log_ratio", "marginal_score", "unlabelled_components"]
 
 
 def _integrand(sample: EventSample, process: ComponentModel | None, config: GenerationConfig | None) -> Integrand:
@@ -44,16 +44,20 @@ def _integrand(sample: EventSample, process: ComponentModel | None, config: Gene
 
 
 def unlabelled_components(sample: EventSample, *, process: ComponentModel | None = None,
-                          config: GenerationConfig | None = None) -> np.ndarray:
+                          config: GenerationConfig | None = None, momenta: np.ndarray | None = None) -> np.ndarray:
     """Per-event morphing components (N, C) summed over the permutations of the process's
     unlabelled jets, in matrix-element units (flux and phase-space Jacobian left out: they are
     common to all permutations of one event).
 
     The PDFs, scale and SM inputs are those of ``sample.config`` (or ``config`` for a sample made
-    elsewhere); process: a component model standing in for the registered process (a surrogate).
+    elsewhere); process: a component model standing in for the registered process (a surrogate);
+    momenta: (N, n, 4) momenta evaluated in place of the parton record (e.g. reconstructed objects
+    in the record's order; they need not conserve momentum).
     """
     integrand = _integrand(sample, process, config)
-    p = sample.momenta
+    p = sample.momenta if momenta is None else np.asarray(momenta, dtype=float)
+    if p.shape != sample.momenta.shape:
+        raise InvalidParameterError(f"momenta must have the record's shape {sample.momenta.shape}, got {p.shape}")
     sqrt_s = integrand.sqrt_s
     if integrand.process.collider == "pp":
         x1 = (p[:, 0, 0] + p[:, 0, 3]) / sqrt_s
@@ -71,13 +75,13 @@ def unlabelled_components(sample: EventSample, *, process: ComponentModel | None
 
 
 def marginal_score(sample: EventSample, theta=None, *, process: ComponentModel | None = None,
-                   config: GenerationConfig | None = None) -> np.ndarray:
+                   config: GenerationConfig | None = None, momenta: np.ndarray | None = None) -> np.ndarray:
     """Score of the observable (unlabelled) event at theta, (N, n): E[t(x, z|theta) | x].
 
     Equals sample.joint_score(theta) for processes without unlabelled jets. Costs one evaluation
-    of the matrix elements per permutation (two for WBF)."""
+    of the matrix elements per permutation (two for WBF). momenta: see :func:`unlabelled_components`."""
     theta = sample._theta(theta)
-    comps = unlabelled_components(sample, process=process, config=config)
+    comps = unlabelled_components(sample, process=process, config=config, momenta=momenta)
     return joint_score(sample.powers, comps, sample.sigma_components, theta)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from theory.errors import KinematicsError
 
-__all__ = ["TChannel23", "Hadronic22", "Lepton22", "phase_space_for"]
+__all__ = ["Hadronic22", "Lepton22", "TChannel23", "phase_space_for"]
 
 TWO_PI = 2.0 * math.pi
 

@@ -46,9 +46,6 @@ from physinf.stats.templates import Templates, histogram_templates, templates_fr
 from physinf.stats.workspace import Background, Channel, build_workspace, validate_workspace
 
 __all__ = [
-    "ObservableInformation",
-    "information_table",
-    "observable_information",
     "Background",
     "CLsLimit",
     "Channel",
@@ -59,6 +56,7 @@ __all__ = [
     "Interval",
     "InvalidModelError",
     "Likelihood",
+    "ObservableInformation",
     "Scan1D",
     "Scan2D",
     "ShapeSystematic",
@@ -78,8 +76,10 @@ __all__ = [
     "fisher_optimal_edges",
     "fit",
     "histogram_templates",
+    "information_table",
     "intervals_from_scan",
     "load_likelihood",
+    "observable_information",
     "profile_scan",
     "profile_scan_2d",
     "quantile_edges",

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pyhf
 
-__all__ = ["numpy_backend", "global_optimizer", "minimize", "scipy_optimizer", "minuit_optimizer", "quiet_schema", "validate_schema"]
+__all__ = ["global_optimizer", "minimize", "minuit_optimizer", "numpy_backend", "quiet_schema", "scipy_optimizer", "validate_schema"]
 
 #: tolerance of the scipy (SLSQP) optimizer used by every fit and scan
 SCIPY_TOLERANCE = 1e-12

@@ -14,7 +14,7 @@ import numpy as np
 from physinf.stats.errors import InvalidModelError
 from theory.morphing import monomial_gradients, monomial_values
 
-__all__ = ["quantile_edges", "fisher_optimal_edges"]
+__all__ = ["fisher_optimal_edges", "quantile_edges"]
 
 
 def _check(x: np.ndarray, weights: np.ndarray | None, n_bins: int) -> tuple[np.ndarray, np.ndarray]:

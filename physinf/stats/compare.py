@@ -19,7 +19,7 @@ from physinf.stats.fisher import binned_fisher_information, expected_width, scor
 from physinf.stats.templates import histogram_templates
 from theory.morphing import monomial_gradients, monomial_values
 
-__all__ = ["ObservableInformation", "observable_information", "information_table"]
+__all__ = ["ObservableInformation", "information_table", "observable_information"]
 
 
 @dataclass(frozen=True)

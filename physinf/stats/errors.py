@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from physinf.errors import InvalidParameterError, PhysinfError, UnknownNameError
 
-__all__ = ["StatsError", "InvalidModelError", "UnknownCoefficientError", "WorkspaceError", "FitError"]
+__all__ = ["FitError", "InvalidModelError", "StatsError", "UnknownCoefficientError", "WorkspaceError"]
 
 
 class StatsError(PhysinfError):

@@ -29,10 +29,10 @@ from theory.units import PB_PER_FB
 
 __all__ = [
     "binned_fisher_information",
-    "rate_fisher_information",
-    "unbinned_fisher_information",
-    "score_fisher_information",
     "expected_width",
+    "rate_fisher_information",
+    "score_fisher_information",
+    "unbinned_fisher_information",
 ]
 
 

@@ -26,19 +26,19 @@ from physinf.stats.likelihood import Likelihood
 from physinf.stats.templates import check_coefficient_names
 
 __all__ = [
-    "FitResult",
-    "Scan1D",
-    "Scan2D",
-    "Interval",
     "CLsLimit",
     "CoverageResult",
-    "fit",
-    "profile_scan",
-    "profile_scan_2d",
-    "intervals_from_scan",
-    "threshold",
+    "FitResult",
+    "Interval",
+    "Scan1D",
+    "Scan2D",
     "cls_upper_limit",
     "coverage",
+    "fit",
+    "intervals_from_scan",
+    "profile_scan",
+    "profile_scan_2d",
+    "threshold",
 ]
 
 def threshold(level: float, dof: int = 1) -> float:

@@ -28,7 +28,7 @@ import pyhf
 from pyhf import events, get_backend
 from pyhf.parameters import ParamViewer
 
-__all__ = ["EFT_MODIFIER_TYPE", "DEFAULT_BOUND", "eft_modifier_set", "eftpoly_builder", "eftpoly_combined"]
+__all__ = ["DEFAULT_BOUND", "EFT_MODIFIER_TYPE", "eft_modifier_set", "eftpoly_builder", "eftpoly_combined"]
 
 EFT_MODIFIER_TYPE = "eftpoly"
 #: default parameter bounds for a coefficient when the measurement does not set them

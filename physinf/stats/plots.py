@@ -14,7 +14,7 @@ import numpy as np
 
 from physinf.stats.inference import Scan1D, Scan2D, threshold
 
-__all__ = ["plot_scans", "plot_contours"]
+__all__ = ["plot_contours", "plot_scans"]
 
 
 def _new_axes(figsize: tuple[float, float]) -> Any:

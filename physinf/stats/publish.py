@@ -30,7 +30,7 @@ from physinf.stats.errors import InvalidModelError, WorkspaceError
 from physinf.stats.likelihood import Likelihood
 from physinf.stats.workspace import Channel
 
-__all__ = ["ExportedFiles", "export_patchset", "verify_export", "POI_NAME"]
+__all__ = ["POI_NAME", "ExportedFiles", "export_patchset", "verify_export"]
 
 POI_NAME = "mu_SIG"
 

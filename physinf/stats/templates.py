@@ -23,13 +23,13 @@ from theory.morphing import monomial_gradients, monomial_values
 from theory.units import PB_PER_FB
 
 __all__ = [
+    "DEFAULT_CHANNEL",
     "Templates",
+    "check_channel_name",
+    "check_coefficient_names",
+    "component_label",
     "histogram_templates",
     "templates_from_sample",
-    "component_label",
-    "check_coefficient_names",
-    "check_channel_name",
-    "DEFAULT_CHANNEL",
 ]
 
 #: channel name of templates that do not say otherwise (the signal region)

@@ -28,7 +28,7 @@ from physinf.stats.positivity import check_positive_yields
 from physinf.stats.systematics import Systematics
 from physinf.stats.templates import Templates, check_coefficient_names
 
-__all__ = ["Background", "Channel", "as_channels", "build_workspace", "validate_workspace", "coefficient_bounds"]
+__all__ = ["Background", "Channel", "as_channels", "build_workspace", "coefficient_bounds", "validate_workspace"]
 
 _EFTPOLY_SCHEMA = {
     "type": "object",

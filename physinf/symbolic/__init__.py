@@ -29,10 +29,30 @@ from physinf.symbolic.selection import front_scores, pareto_indices, select
 from physinf.symbolic.symmetry import Symmetry
 
 __all__ = [
-    "distill", "fit_formula", "Formula", "FrontMember", "Budget", "Restarts", "Candidate", "Backend", "BACKENDS",
-    "OPERATORS", "DEFAULT_OPERATORS", "get_backend", "Symmetry", "select", "front_scores", "pareto_indices",
-    "SymbolicError", "InvalidTargetError", "TooFewPointsError", "UnknownOperatorError", "BackendUnavailableError",
-    "FormulaFileError", "ScorePreset", "WBF_CP_ODD",
+    "BACKENDS",
+    "DEFAULT_OPERATORS",
+    "OPERATORS",
+    "WBF_CP_ODD",
+    "Backend",
+    "BackendUnavailableError",
+    "Budget",
+    "Candidate",
+    "Formula",
+    "FormulaFileError",
+    "FrontMember",
+    "InvalidTargetError",
+    "Restarts",
+    "ScorePreset",
+    "SymbolicError",
+    "Symmetry",
+    "TooFewPointsError",
+    "UnknownOperatorError",
+    "distill",
+    "fit_formula",
+    "front_scores",
+    "get_backend",
+    "pareto_indices",
+    "select",
 ]
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from physinf.errors import InvalidParameterError, PhysinfError, UnknownNameError
 
 __all__ = [
-    "SymbolicError",
-    "InvalidTargetError",
-    "TooFewPointsError",
-    "UnknownOperatorError",
     "BackendUnavailableError",
     "FormulaFileError",
+    "InvalidTargetError",
+    "SymbolicError",
+    "TooFewPointsError",
+    "UnknownOperatorError",
 ]
 
 

@@ -15,7 +15,7 @@ from physinf.errors import InvalidParameterError
 from physinf.symbolic.errors import FormulaFileError
 from physinf.symbolic.serialize import from_srepr
 
-__all__ = ["Formula", "FrontMember", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_VERSION", "Formula", "FrontMember"]
 
 SCHEMA_VERSION = "1.1.0"
 #: versions :meth:`Formula.from_dict` reads (1.0.0 files have no raw losses in the front).

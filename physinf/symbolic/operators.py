@@ -17,17 +17,17 @@ import numpy as np
 import sympy as sp
 
 __all__ = [
-    "Operator",
-    "TABLE",
-    "OPERATORS",
-    "DEFAULT_OPERATORS",
-    "ARITHMETIC",
     "ALGEBRAIC",
+    "ARITHMETIC",
+    "DEFAULT_OPERATORS",
+    "INFIX_FUNCTIONS",
+    "OPERATORS",
     "OPERON_SYMBOLS",
     "PYSR_BINARY",
     "PYSR_UNARY",
-    "INFIX_FUNCTIONS",
     "SYMPY_FUNCTIONS",
+    "TABLE",
+    "Operator",
 ]
 
 

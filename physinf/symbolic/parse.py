@@ -23,16 +23,16 @@ from physinf.symbolic.errors import SymbolicError
 from physinf.symbolic.operators import INFIX_FUNCTIONS, SYMPY_FUNCTIONS, TABLE
 
 __all__ = [
-    "parse_infix",
-    "to_sympy",
+    "MAX_EXPRESSION_CHARS",
+    "PARAM_PREFIX",
+    "complexity",
     "evaluate",
     "numeric_function",
     "parametrise",
-    "complexity",
-    "simplify_bounded",
+    "parse_infix",
     "same_numbers",
-    "PARAM_PREFIX",
-    "MAX_EXPRESSION_CHARS",
+    "simplify_bounded",
+    "to_sympy",
 ]
 
 PARAM_PREFIX = "c"

@@ -10,7 +10,7 @@ import numpy as np
 
 from physinf.symbolic.formula import Formula
 
-__all__ = ["plot_pareto", "plot_formula_vs_target"]
+__all__ = ["plot_formula_vs_target", "plot_pareto"]
 
 
 def _axes(ax, figsize: tuple[float, float]):

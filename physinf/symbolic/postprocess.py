@@ -35,7 +35,7 @@ from physinf.symbolic.refit import STRICT, LossTolerance, RefitResult, make_func
 from physinf.symbolic.restarts import TRANSFORMS, Restart
 from physinf.symbolic.symmetry import Symmetry
 
-__all__ = ["Target", "Prepared", "Processed", "prepare", "process", "STEP_TOLERANCE", "weighted_mse"]
+__all__ = ["STEP_TOLERANCE", "Prepared", "Processed", "Target", "prepare", "process", "weighted_mse"]
 
 #: tolerance of each numbers-preserving step (parse): a tenth of the end-to-end invariant.
 STEP_TOLERANCE = LossTolerance(rel=1e-7, abs_var=1e-13)

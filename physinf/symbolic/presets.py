@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from physinf.symbolic.restarts import Restarts
 from physinf.symbolic.symmetry import Symmetry
 
-__all__ = ["ScorePreset", "WBF_CP_ODD"]
+__all__ = ["WBF_CP_ODD", "ScorePreset"]
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,15 @@ from scipy.optimize import least_squares
 from physinf.symbolic.parse import numeric_function
 
 __all__ = [
-    "RefitResult",
-    "LossTolerance",
-    "STRICT",
     "AIC",
-    "refit",
-    "snap_constants",
+    "STRICT",
+    "LossTolerance",
+    "RefitResult",
     "fix_redundant",
     "make_function",
     "nice_values",
+    "refit",
+    "snap_constants",
 ]
 
 

@@ -23,7 +23,7 @@ import sympy as sp
 from physinf.errors import InvalidParameterError, did_you_mean
 from physinf.symbolic.operators import ALGEBRAIC, ARITHMETIC, TABLE
 
-__all__ = ["Restarts", "Restart", "TRANSFORMS", "Transform", "plan", "operator_levels", "RATIONAL_COVERS"]
+__all__ = ["RATIONAL_COVERS", "TRANSFORMS", "Restart", "Restarts", "Transform", "operator_levels", "plan"]
 
 #: transforms whose genetic search is skipped when the rational regression runs on them.
 RATIONAL_COVERS = ("square", "log")

@@ -28,7 +28,7 @@ import numpy as np
 
 from physinf.errors import InvalidParameterError, did_you_mean
 
-__all__ = ["pareto_indices", "front_scores", "select", "RULES"]
+__all__ = ["RULES", "front_scores", "pareto_indices", "select"]
 
 RULES = ("best", "accuracy", "knee", "parsimonious")
 Rule = Literal["best", "accuracy", "knee", "parsimonious"]

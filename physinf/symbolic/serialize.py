@@ -19,7 +19,7 @@ import sympy as sp
 from physinf.symbolic.errors import FormulaFileError
 from physinf.symbolic.operators import SYMPY_FUNCTIONS
 
-__all__ = ["from_srepr", "MAX_SREPR_CHARS"]
+__all__ = ["MAX_SREPR_CHARS", "from_srepr"]
 
 MAX_SREPR_CHARS = 1_000_000
 _CONSTANTS = {"pi": sp.pi, "E": sp.E}

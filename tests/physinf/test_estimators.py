@@ -20,6 +20,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from physinf.errors import InvalidParameterError, UnknownNameError
 from physinf.information import information_fraction
 from physinf.learn import (
     EstimatorFileError,
@@ -29,7 +30,6 @@ from physinf.learn import (
     QuadraticRatioEstimator,
     TrainingConfig,
 )
-from physinf.errors import InvalidParameterError, UnknownNameError
 from physinf.simulate import EventSample, marginal_score
 from theory.morphing import monomials
 

@@ -95,7 +95,7 @@ def test_drell_yan_z_peak_equals_the_textbook_integral():
     # (A0 is symmetric in the two fermion lines); mu = m_ll; PDFs: number densities xf/x.
     from textbook import ee_ff_a0_a1
 
-    sqrt_s, S = 13000.0, 13000.0**2
+    S = 13000.0**2
     pdf = load_pdf(PDF)
     mz, wz = SM.mZ, SM.wZ
     rho, wr = _gauss(math.atan((60.0**2 - mz**2) / (mz * wz)), math.atan((120.0**2 - mz**2) / (mz * wz)), 400)

@@ -16,11 +16,11 @@ import pytest
 pytest.importorskip("pythia8mc", reason="the shower chain needs the shower extra (pythia8mc)")
 pytest.importorskip("fastjet", reason="the shower chain needs the shower extra (fastjet)")
 
-from physinf.detector import load_card  # noqa: E402
-from physinf.detector.shower import ShowerConfig, ShowerDetector, shower_lhe  # noqa: E402
-from physinf.errors import InvalidParameterError  # noqa: E402
-from physinf.io import read_lhe, write_lhe  # noqa: E402
-from physinf.simulate import generate  # noqa: E402
+from physinf.detector import load_card
+from physinf.detector.shower import ShowerConfig, ShowerDetector, shower_lhe
+from physinf.errors import InvalidParameterError
+from physinf.io import read_lhe, write_lhe
+from physinf.simulate import generate
 
 WBF_EVENTS = 1000
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _stats_helpers import restore_pyhf_backend, toy_templates  # noqa: F401
 
 from physinf.stats import (
     Background,
@@ -18,8 +19,6 @@ from physinf.stats import (
     profile_scan,
     verify_export,
 )
-
-from _stats_helpers import restore_pyhf_backend, toy_templates  # noqa: F401
 
 BOUNDS = {"ca": (-2, 2), "cb": (-2, 2)}
 

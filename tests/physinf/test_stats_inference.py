@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyhf
 import pytest
+from _stats_helpers import restore_pyhf_backend, toy_templates  # noqa: F401
 from scipy.optimize import brentq, minimize
 from scipy.stats import norm
 
@@ -21,8 +22,6 @@ from physinf.stats import (
     profile_scan_2d,
     threshold,
 )
-
-from _stats_helpers import restore_pyhf_backend, toy_templates  # noqa: F401
 
 
 def _counting(b: float, s: float, n_obs: float, bounds=(-0.9, 5.0)):
@@ -46,8 +45,8 @@ def test_counting_interval_matches_closed_form():
     for level in (0.68, 0.95):
         (lo, hi), = intervals_from_scan(grid, scan.delta, level).segments
         t = threshold(level)
-        assert lo == pytest.approx(brentq(lambda c: q(c) - t, -0.5, 1.5), abs=2e-4)
-        assert hi == pytest.approx(brentq(lambda c: q(c) - t, 1.5, 3.5), abs=2e-4)
+        assert lo == pytest.approx(brentq(lambda c, t=t: q(c) - t, -0.5, 1.5), abs=2e-4)
+        assert hi == pytest.approx(brentq(lambda c, t=t: q(c) - t, 1.5, 3.5), abs=2e-4)
 
 
 def test_cls_upper_limit_matches_asymptotic_formula():

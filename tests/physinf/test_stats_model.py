@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyhf
 import pytest
+from _stats_helpers import restore_pyhf_backend, toy_events, toy_templates  # noqa: F401
 
 from physinf.errors import PhysinfError
 from physinf.stats import (
@@ -20,8 +21,6 @@ from physinf.stats import (
     relative_variation,
 )
 from physinf.stats.modifier import eft_modifier_set
-
-from _stats_helpers import restore_pyhf_backend, toy_events, toy_templates  # noqa: F401
 
 
 def test_templates_match_direct_histograms():

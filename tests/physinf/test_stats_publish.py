@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _stats_helpers import restore_pyhf_backend, toy_events, toy_templates  # noqa: F401
 
 from physinf.stats import (
     Background,
@@ -30,8 +31,6 @@ from physinf.stats import (
     unbinned_fisher_information,
     verify_export,
 )
-
-from _stats_helpers import restore_pyhf_backend, toy_events, toy_templates  # noqa: F401
 
 
 def _lh(mc_stat: bool = False):

@@ -12,10 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pyhf
 import pytest
+from _stats_helpers import restore_pyhf_backend, toy_templates  # noqa: F401
 
 from physinf.stats import Background, Systematics, build_likelihood, fit, profile_scan
-
-from _stats_helpers import restore_pyhf_backend, toy_templates  # noqa: F401
 
 GRID = np.linspace(-0.6, 0.6, 5)
 

@@ -177,3 +177,18 @@ def test_configs_refuse_unknown_and_invalid_settings():
         TrainConfig(validation_fraction=1.5)
     with pytest.raises(InvalidParameterError, match="schedule"):
         TrainConfig(schedule="linear")
+
+
+def test_networks_are_float32_whatever_torchs_default_dtype():
+    """pyhf's 64-bit torch backend sets torch's default dtype to float64 process-wide; the surrogate
+    and estimator networks must still be float32, the dtype of the tensors they are fed."""
+    from physinf.learn.surrogate.networks import build_network
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        net = build_network(SurrogateConfig(hidden=8, layers=2), 5, 5, 1)
+        assert {p.dtype for p in net.parameters()} == {torch.float32}
+        net(torch.zeros(3, 5, dtype=torch.float32))
+    finally:
+        torch.set_default_dtype(before)

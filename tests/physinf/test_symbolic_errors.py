@@ -9,8 +9,8 @@ from physinf.errors import PhysinfError, UnknownNameError
 from physinf.symbolic import (
     BackendUnavailableError,
     Budget,
-    Restarts,
     InvalidTargetError,
+    Restarts,
     TooFewPointsError,
     UnknownOperatorError,
     distill,

@@ -76,7 +76,7 @@ def _raw_loss(expression: str, X: np.ndarray, y: np.ndarray) -> float:
     namespace = {"X": X, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "exp": np.exp, "log": np.log,
                  "square": np.square, "abs": np.abs}
     with np.errstate(all="ignore"):
-        pred = eval(text, namespace) * np.ones(len(y))  # noqa: S307 - the test's own constant strings
+        pred = eval(text, namespace) * np.ones(len(y))
     return float(np.mean((pred - y) ** 2))
 
 

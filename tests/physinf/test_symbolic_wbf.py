@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from physinf.simulate import marginal_score
 from physinf.information import information_fraction
+from physinf.simulate import marginal_score
 from physinf.symbolic import WBF_CP_ODD, Budget, distill, fit_formula
 
 

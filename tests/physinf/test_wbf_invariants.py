@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.observables import wbf_invariants, wbf_observables
 from theory.kinematics import boost_z, mass2, minkowski, rapidity, rotate
+from theory.observables import wbf_invariants, wbf_observables
 from theory.processes.registry import get_process
 
 NAMES = ("r_s", "r_u", "r_t", "kappa_u", "kappa_t", "r_cross")

@@ -33,8 +33,9 @@ def test_collins_soper_angle_is_the_rest_frame_angle_at_lo(rng):
 
 
 def test_ee_forward_backward_asymmetry_from_cos_theta():
-    from physinf.simulate import generate
     from textbook import ee_ff_a0_a1
+
+    from physinf.simulate import generate
     from theory.sm import SM
 
     sample = generate("ee_mumu", 20000, sqrt_s=200.0, seed=4, n_adapt=2000, n_iterations=4)

@@ -17,8 +17,8 @@ import pytest
 
 from theory.errors import InvalidParameterError, KinematicsError, UnknownNameError
 from theory.kinematics import boost, boost_z, random_lorentz, rotate
-from theory.processes import registry
 from theory.morphing import monomial_values
+from theory.processes import registry
 from theory.scores import joint_score
 
 N_EVENTS = 12

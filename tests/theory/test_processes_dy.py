@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 import pytest
+from textbook import ee_ff_a0_a1
 
 from theory.processes.registry import get_process
 from theory.sm import SM
-from textbook import ee_ff_a0_a1  # noqa: E402 (tests/ helper module)
 
 PB_PER_GEV2 = 3.89379e8
 QUARK = {"u": (2 / 3, 0.5), "d": (-1 / 3, -0.5), "s": (-1 / 3, -0.5), "c": (2 / 3, 0.5), "b": (-1 / 3, -0.5)}

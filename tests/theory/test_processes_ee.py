@@ -12,11 +12,11 @@ import math
 
 import numpy as np
 import pytest
+from textbook import ee_ff_a0_a1
 
 from theory.processes.ee_mumu import EEMuMu, channel_without_z
 from theory.processes.registry import get_process
 from theory.sm import SM
-from textbook import ee_ff_a0_a1  # noqa: E402 (tests/ helper module)
 
 PB_PER_GEV2 = 3.89379e8  # (hbar c)^2 in pb GeV^2
 

@@ -185,7 +185,9 @@ def test_wbf_with_pythia_preset_has_pythias_z_to_w_ratio():
     lu, ru = 1 - 2 * s2bar * 2 / 3, -2 * s2bar * 2 / 3
     ld, rd = -1 + 2 * s2bar / 3, 2 * s2bar / 3
     c1, c2 = lu**2 * ld**2 + ru**2 * rd**2, lu**2 * rd**2 + ru**2 * ld**2
-    prop = lambda m2: ((2 * dot(pa, p1) + m2) * (2 * dot(pb, p2) + m2)) ** 2
+    def prop(m2):
+        return ((2 * dot(pa, p1) + m2) * (2 * dot(pb, p2) + m2)) ** 2
+
     z = 0.25 * sm.mZ**2 * (4 * math.pi / (s2 * (1 - s2))) ** 3 * (c1 * x + c2 * y) / prop(sm.mZ**2)
     w = sm.mW**2 * (4 * math.pi / s2) ** 3 * x / prop(sm.mW**2)
     np.testing.assert_allclose(zz / ww, z / w, rtol=1e-11)

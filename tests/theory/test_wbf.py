@@ -84,9 +84,7 @@ def test_cp_odd_interference_flips_under_mirror_and_cp_even_does_not(wbf, rng, n
 def test_cp_odd_interference_is_proportional_to_the_levi_civita_contraction(wbf, rng):
     # At linear order the only CP-odd invariant is eps(pa, pb, p1, p2) (docs/notes/physics.md §9): the ratio of
     # the cHWtil interference to eps must be mirror-even, i.e. the interference vanishes where eps does.
-    from theory.kinematics import eps
-
-    from theory.kinematics import phi, pt
+    from theory.kinematics import eps, phi, pt
 
     p = random_wbf_momenta(rng)
     # rotate jet 2 about the beam into the plane of jet 1 (Delta phi = 0) and let the Higgs take the balance

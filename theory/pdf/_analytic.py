@@ -19,7 +19,7 @@ import sympy as sp
 
 from ..errors import InvalidParameterError, PDFError
 
-__all__ = ["AnalyticPDF", "AnalyticFit", "fit_analytic", "analytic_xf_expr"]
+__all__ = ["AnalyticFit", "AnalyticPDF", "analytic_xf_expr", "fit_analytic"]
 
 X = sp.Symbol("x", positive=True)
 A = sp.symbols("a0:5", real=True)

@@ -8,7 +8,6 @@ numba is installed (``PHYSINF_KERNEL_BACKEND`` != ``numpy``); ``_interp`` falls 
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 __all__ = ["hermite_all_flavours"]

@@ -12,7 +12,7 @@ from ._alphas import AlphaSIpol, AlphaSRunning
 from ._interp import extrapolate_continuation, interpolate
 from ._lhagrid import GridData
 
-__all__ = ["GridPDF", "EXTRAPOLATORS"]
+__all__ = ["EXTRAPOLATORS", "GridPDF"]
 
 EXTRAPOLATORS = ("continuation", "nearest", "error")
 

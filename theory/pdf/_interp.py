@@ -17,7 +17,7 @@ import numpy as np
 
 from ._lhagrid import Subgrid
 
-__all__ = ["interpolate", "extrapolate_continuation"]
+__all__ = ["extrapolate_continuation", "interpolate"]
 
 
 def _hermite(t, v0, m0, v1, m1):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import PDFError
 
-__all__ = ["Subgrid", "GridData", "parse_info_text", "read_info", "read_lhagrid1"]
+__all__ = ["GridData", "Subgrid", "parse_info_text", "read_info", "read_lhagrid1"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -93,7 +93,7 @@ def available_sets() -> list[str]:
 
 
 @functools.lru_cache(maxsize=16)
-def _read_cached(path: str, mtime_ns: int, size: int) -> GridData:
+def _read_cached(path: str, mtime_ns: int, size: int) -> GridData:  # noqa: ARG001 (mtime and size: the cache key)
     return read_lhagrid1(path)
 
 

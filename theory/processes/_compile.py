@@ -248,7 +248,7 @@ class _Kernel:
     def numba_function(self) -> Callable:
         with self._lock:
             if self._numba is None:
-                self._numba = _load_numba(self.numba_source(), self.name)
+                self._numba = _load_numba(self.numba_source())
             return self._numba
 
     def __call__(self, P: np.ndarray, cp: np.ndarray, backend: str, out: np.ndarray) -> np.ndarray:
@@ -269,7 +269,7 @@ def _write_once(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def _load_numba(source: str, name: str) -> Callable:
+def _load_numba(source: str) -> Callable:
     """Write the generated source to the cache folder (content-addressed) and import it as a module
     of that folder, so numba's ``cache=True`` keeps the machine code across runs and processes."""
     import sys

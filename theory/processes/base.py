@@ -26,10 +26,10 @@ import numpy as np
 import sympy as sp
 
 from theory.cuts import Cuts
-from theory.processes._compile import CompiledComponents, MissingKernelError, NotPolynomialError
 from theory.errors import InvalidParameterError, KinematicsError, UnknownNameError, did_you_mean
 from theory.morphing import monomial_values, monomials
 from theory.observables import pair_observables
+from theory.processes._compile import CompiledComponents, MissingKernelError, NotPolynomialError
 from theory.sm import SM, SMInputs
 
 __all__ = [

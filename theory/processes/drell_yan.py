@@ -63,7 +63,7 @@ from theory.processes.ee_mumu import (
 )
 from theory.sm import SMInputs
 
-__all__ = ["DrellYan", "DrellYanFull", "OPERATORS", "QUARKS"]
+__all__ = ["OPERATORS", "QUARKS", "DrellYan", "DrellYanFull"]
 
 # operator -> ((lepton chirality, quark chirality), weight for up-type, weight for down-type)
 OPERATORS: Mapping[str, tuple[tuple[str, str], float, float]] = {

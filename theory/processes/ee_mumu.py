@@ -54,7 +54,7 @@ docs/notes/physics.md §3.1 (A0/A1 textbook form used in the tests).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -168,7 +168,7 @@ class EEMuMu(Process):
     references = ("Eichten-Lane-Peskin PRL 50 (1983) 811", "arXiv:1008.4884")
 
     # (chirality of the e line, chirality of the mu line) each operator feeds, with its weight
-    operator_chiralities: dict[str, tuple[tuple[str, str], ...]] = {
+    operator_chiralities: ClassVar[dict[str, tuple[tuple[str, str], ...]]] = {
         "c_ll": (("L", "L"),),
         "c_ee": (("R", "R"),),
         "c_le": (("L", "R"), ("R", "L")),

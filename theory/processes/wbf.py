@@ -44,9 +44,9 @@ from itertools import product
 import numpy as np
 import sympy as sp
 
+from theory.cuts import Cuts
 from theory.dirac import METRIC, current_tensor, levi_civita_upper
 from theory.kinematics import minkowski, pt
-from theory.cuts import Cuts
 from theory.observables import wbf_observables
 from theory.processes.base import Channel, PhaseSpaceHint, Process
 

@@ -22,8 +22,15 @@ import numpy as np
 from physinf.errors import InvalidParameterError
 from physinf.learn.surrogate.prediction import SurrogatePrediction
 
-__all__ = ["AccuracyReport", "PullReport", "NoiseInjectionResult", "accuracy", "pulls", "noise_injection",
-           "stat_growth"]
+__all__ = [
+    "AccuracyReport",
+    "NoiseInjectionResult",
+    "PullReport",
+    "accuracy",
+    "noise_injection",
+    "pulls",
+    "stat_growth",
+]
 
 THRESHOLDS = (1e-3, 1e-2, 1e-1)
 

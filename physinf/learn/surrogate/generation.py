@@ -27,7 +27,7 @@ from physinf.learn.surrogate.errors import SurrogateMismatchError
 from physinf.learn.surrogate.surrogate import AmplitudeSurrogate
 from theory.processes.base import Channel, Process
 
-__all__ = ["SurrogateModel", "with_surrogate_uncertainty", "surrogate_systematic"]
+__all__ = ["SurrogateModel", "surrogate_systematic", "with_surrogate_uncertainty"]
 
 
 def _key(channel: Channel) -> tuple:

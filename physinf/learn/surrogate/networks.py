@@ -21,7 +21,7 @@ from torch import nn
 from physinf._io import require
 from physinf.learn.surrogate.layers import VBLinear
 
-__all__ = ["SurrogateMLP", "SurrogateLGATr", "build_network"]
+__all__ = ["SurrogateLGATr", "SurrogateMLP", "build_network"]
 
 _ACTIVATIONS = {"silu": nn.SiLU, "gelu": nn.GELU, "tanh": nn.Tanh, "relu": nn.ReLU}
 LOGVAR_RANGE = (-30.0, 10.0)  # sigma_y between 3e-7 and 150 standard deviations of the target
@@ -83,9 +83,12 @@ class SurrogateLGATr(nn.Module):
 
 
 def build_network(config, n_features: int, n_particles: int, n_targets: int) -> nn.Module:  # type: ignore[no-untyped-def]
-    """The network a SurrogateConfig describes (one ensemble member)."""
+    """The network a SurrogateConfig describes (one ensemble member), in float32 whatever torch's
+    default dtype (pyhf's 64-bit torch backend, for one, sets it to float64 process-wide)."""
     if config.backbone == "lgatr":
-        return SurrogateLGATr(n_particles, n_targets, config.hidden, config.layers, config.bayesian,
-                              config.prior_precision)
-    return SurrogateMLP(n_features, n_targets, config.hidden, config.layers, config.activation, config.bayesian,
-                        config.prior_precision)
+        net: nn.Module = SurrogateLGATr(n_particles, n_targets, config.hidden, config.layers, config.bayesian,
+                                        config.prior_precision)
+    else:
+        net = SurrogateMLP(n_features, n_targets, config.hidden, config.layers, config.activation, config.bayesian,
+                           config.prior_precision)
+    return net.float()

@@ -26,7 +26,7 @@ import numpy as np
 
 from physinf.errors import InvalidParameterError, KinematicsError
 
-__all__ = ["Preprocessing", "check_momenta", "check_amplitudes", "canonical_order", "MOMENTUM_TOLERANCE"]
+__all__ = ["MOMENTUM_TOLERANCE", "Preprocessing", "canonical_order", "check_amplitudes", "check_momenta"]
 
 MOMENTUM_TOLERANCE = 1e-6  # relative violation of momentum conservation accepted (float64 round-off is ~1e-13)
 

@@ -28,7 +28,7 @@ import torch
 from physinf._io import atomic_paths
 from physinf.learn.surrogate.errors import SurrogateFileError
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "weights_digest", "write_surrogate", "read_surrogate"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "read_surrogate", "weights_digest", "write_surrogate"]
 
 FORMAT_NAME = "physinf.AmplitudeSurrogate"
 FORMAT_VERSION = 1

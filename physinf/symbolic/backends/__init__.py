@@ -7,7 +7,7 @@ from physinf.symbolic.backends.base import DEFAULT_OPERATORS, OPERATORS, Backend
 from physinf.symbolic.backends.operon import OperonBackend
 from physinf.symbolic.backends.pysr import PySRBackend
 
-__all__ = ["Backend", "Budget", "Candidate", "OPERATORS", "DEFAULT_OPERATORS", "get_backend", "BACKENDS"]
+__all__ = ["BACKENDS", "DEFAULT_OPERATORS", "OPERATORS", "Backend", "Budget", "Candidate", "get_backend"]
 
 BACKENDS = {"operon": OperonBackend, "pysr": PySRBackend}
 

@@ -16,7 +16,7 @@ from physinf.errors import did_you_mean
 from physinf.symbolic.errors import InvalidTargetError, UnknownOperatorError
 from physinf.symbolic.operators import DEFAULT_OPERATORS, OPERATORS
 
-__all__ = ["Budget", "Candidate", "Backend", "OPERATORS", "DEFAULT_OPERATORS", "check_operators", "resample_weighted"]
+__all__ = ["DEFAULT_OPERATORS", "OPERATORS", "Backend", "Budget", "Candidate", "check_operators", "resample_weighted"]
 
 
 def check_operators(operators: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import numpy as np
 from physinf.symbolic.backends.base import DEFAULT_OPERATORS, Budget, Candidate, check_operators, resample_weighted
 from physinf.symbolic.operators import OPERON_SYMBOLS
 
-__all__ = ["OperonBackend", "OPERON_SYMBOLS"]
+__all__ = ["OPERON_SYMBOLS", "OperonBackend"]
 
 
 class OperonBackend:

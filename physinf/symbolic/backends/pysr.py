@@ -14,7 +14,7 @@ from physinf.symbolic.backends.base import DEFAULT_OPERATORS, Budget, Candidate,
 from physinf.symbolic.errors import BackendUnavailableError
 from physinf.symbolic.operators import PYSR_BINARY, PYSR_UNARY
 
-__all__ = ["PySRBackend", "PYSR_BINARY", "PYSR_UNARY", "parse_hall_of_fame", "ENABLE_HINT"]
+__all__ = ["ENABLE_HINT", "PYSR_BINARY", "PYSR_UNARY", "PySRBackend", "parse_hall_of_fame"]
 
 ENABLE_HINT = (
     "The PySR backend needs the optional extra and a Julia runtime: `pip install 'physinf[pysr]'` then "

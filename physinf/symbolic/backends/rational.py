@@ -155,8 +155,8 @@ class RationalBackend:
         X: np.ndarray,
         y: np.ndarray,
         names: list[str],
-        budget: Budget,  # noqa: ARG002 - the cost is fixed by the library
-        seed: int,  # noqa: ARG002 - deterministic
+        budget: Budget,
+        seed: int,
         weights: np.ndarray | None = None,
         operators: tuple[str, ...] = DEFAULT_OPERATORS,
     ) -> list[Candidate]:
