@@ -32,8 +32,6 @@ Usage: python benchmarks/sbi.py [--json FILE] [--quick] [--figures DIR] [--no-de
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -45,6 +43,7 @@ import numpy as np
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._machine import machine as _machine  # noqa: E402
 from physinf._io import save_figure, write_json  # noqa: E402
 
 METHODS = ("npe", "nle", "nre")
@@ -84,19 +83,7 @@ QUICK = Sizes(n_points=24_000, n_events=20, npe_simulations=1000, event_simulati
 
 
 def machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"device": "cpu", "cpu": cpu, "cpus": os.cpu_count(), "torch_threads": 1, "torch": torch.__version__,
-            "python": platform.python_version(), "load_average_at_start": load}
+    return _machine(torch_threads=1)  # sbi runs with PosteriorConfig.threads = 1
 
 
 def with_log_pt(sample):

@@ -20,31 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from _machine import machine  # benchmarks/ is on the path when a script here runs
 
 VALIDATION_FRACTION = 0.1
 WBF_CHANNEL = "2_1_WW"
 
-
-def machine() -> dict:
-    import torch
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"device": "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
-            "cpu": cpu, "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "torch": torch.__version__, "python": platform.python_version()}
 
 
 def epochs_for(n_train: int, quick: bool) -> int:

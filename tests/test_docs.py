@@ -47,19 +47,16 @@ TINY = {
     "train": {"epochs": 3, "n_members": 1},
     "distill": {"generations": 3, "population_size": 100, "max_time_s": 30},
     "sbi": {"n_simulations": 2000, "n_observed": 20},
-    "fit": {"scan_points": 11, "contour_points": 5, "patchset_points": 2},
+    "fit": {"scan_points": 11, "contour_points": 5, "patchset_points": 2, "n_bins": 3},
 }
 
 
 def _tiny(config: Path, out: Path) -> Path:
     data = tomllib.loads(config.read_text())
-    for section, keys in TINY.items():
-        if section in data:
-            for key, value in keys.items():
-                if key in data[section] or section != "events":
-                    data[section][key] = min(value, data[section].get(key, value))
-            data[section].setdefault("n_points", 6000) if section == "events" else None
-    data.setdefault("events", {}).setdefault("n_points", 6000)
+    for section, keys in TINY.items():  # every size key at most its tiny value (sections the example omits get them too)
+        values = data.setdefault(section, {})
+        for key, value in keys.items():
+            values[key] = min(value, values.get(key, value))
     data["out"] = str(out)
     if data["events"].get("lhe_path"):
         data["events"]["lhe_path"] = str((config.parent / data["events"]["lhe_path"]).resolve())
