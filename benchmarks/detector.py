@@ -281,7 +281,7 @@ def information(parton, n_shower):
         scores = {}
         for frame, momenta in (("lab", rec.momenta), ("balanced", _balanced(rec.momenta))):
             with np.errstate(divide="ignore", invalid="ignore"):
-                t = marginal_score(replace(obs, momenta=momenta))[:, k]
+                t = marginal_score(obs, momenta=momenta)[:, k]
             scores[frame] = np.where(np.isfinite(t), t, 0.0)  # rebuilt partons outside the PDF range: no density
         lab = _fraction(scores["lab"], t_all[rows], obs.weights(), reference, ratio)
         best = _fraction(scores["balanced"], t_all[rows], obs.weights(), reference, ratio)

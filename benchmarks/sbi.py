@@ -32,6 +32,7 @@ Usage: python benchmarks/sbi.py [--json FILE] [--quick] [--figures DIR] [--no-de
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -202,7 +203,7 @@ def figure(results: dict, path: Path) -> Path:
     fig = Figure(figsize=(15, 4.6))
     axes = fig.subplots(1, 3)
     one, two = results["parton"]["1d"], results["parton"]["2d"]
-    bins = np.linspace(-1, 1, 81)
+    bins = np.linspace(-1, 1, 41)
     ax = axes[0]
     ax.hist(np.asarray(one["exact_draws_first_observation"])[:, 0], bins, density=True, histtype="stepfilled",
             color="0.8", label="exact")
@@ -217,10 +218,13 @@ def figure(results: dict, path: Path) -> Path:
     ax.set_title(f"1 coefficient, N = {one['n_events']} events (θ_true = {t})")
     ax.legend(fontsize=8)
     ax = axes[1]
-    grid = np.linspace(-1, 1, 41)
+    grid = np.linspace(-1, 1, 31)
 
     def contour(draws, colour, style, label):
+        from scipy.ndimage import gaussian_filter
+
         h, xe, ye = np.histogram2d(draws[:, 0], draws[:, 1], bins=[grid, grid], density=True)
+        h = gaussian_filter(h, 1.0, mode="nearest")  # 2000 draws: smooth over ~1 bin before drawing regions
         flat = np.sort(h.ravel())[::-1]
         cum = np.cumsum(flat) / flat.sum()
         levels = sorted({flat[min(np.searchsorted(cum, q), len(flat) - 1)] for q in (0.68, 0.95)})
@@ -259,11 +263,15 @@ def figure(results: dict, path: Path) -> Path:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--figure-from", type=Path, default=None, help="redraw the figure from a results JSON and stop")
     p.add_argument("--quick", action="store_true", help="the same code on small sizes (< 3 minutes)")
     p.add_argument("--figures", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "figures")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-detector", action="store_true")
     a = p.parse_args()
+    if a.figure_from is not None:
+        print(f"figure {figure(json.loads(a.figure_from.read_text()), a.figures / 'sbi_posteriors.png')}")
+        return
     import torch
 
     torch.set_num_threads(1)
