@@ -126,6 +126,7 @@ class TrainConfig(_Config):
         weight noise seen in training; the factor corrects both, measured on held-out data.
       seed: initialisation, batching and the training/validation split.
       progress: show a tqdm bar over epochs.
+      threads: torch CPU threads while training (see physinf.learn.training.cpu_threads).
     """
 
     epochs: int = 200
@@ -140,12 +141,14 @@ class TrainConfig(_Config):
     recalibrate: bool = True
     seed: int = 0
     progress: bool = False
+    threads: int = 1
 
     def __post_init__(self) -> None:
         owner = "TrainConfig"
         _check_choice(owner, "schedule", self.schedule, Schedule)
         _check_positive(owner, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                        lr_patience=self.lr_patience, patience=self.patience, grad_clip=self.grad_clip)
+                        lr_patience=self.lr_patience, patience=self.patience, grad_clip=self.grad_clip,
+                        threads=self.threads)
         object.__setattr__(self, "betas", tuple(float(b) for b in self.betas))
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise InvalidParameterError(f"{owner}.betas must be two numbers in [0, 1), got {self.betas}")

@@ -63,6 +63,16 @@ def train_network(net: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, 
                   y_val: torch.Tensor, config: TrainConfig, generator: torch.Generator,
                   desc: str = "training surrogate") -> TrainHistory:
     """Fit ``net`` in place (tensors already on the network's device); returns the history."""
+    if x_train.device.type != "cpu":
+        return _train_network(net, x_train, y_train, x_val, y_val, config, generator, desc)
+    from physinf.learn.training import cpu_threads
+
+    with cpu_threads(config.threads):
+        return _train_network(net, x_train, y_train, x_val, y_val, config, generator, desc)
+
+
+def _train_network(net: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor,
+                   y_val: torch.Tensor, config: TrainConfig, generator: torch.Generator, desc: str) -> TrainHistory:
     t0 = time.perf_counter()
     n_train = len(x_train)
     opt = torch.optim.Adam(net.parameters(), lr=config.learning_rate, betas=config.betas)
