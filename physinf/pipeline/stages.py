@@ -586,14 +586,14 @@ def _channel_name(name: str) -> str:
 def _information_figure(table: dict[str, Any], path: Any) -> None:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 0.5 + 0.45 * len(table)))
+    fig = Figure(figsize=(8.0, 0.9 + 0.45 * len(table)))
     ax = fig.add_subplot()
     names = list(table)
     ax.barh(names, [table[n].fraction_of_reference for n in names])
     ax.set_xlabel("fraction of the reference Fisher information")
     ax.invert_yaxis()
     fig.tight_layout()
-    save_figure(fig, path)
+    save_figure(fig, path, bbox_inches="tight")  # long observable names must not push the labels off the page
 
 
 def report(run: Run) -> dict[str, Any]:
