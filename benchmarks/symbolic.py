@@ -10,7 +10,7 @@ averaged over which jet came from which quark line, which no detector sees; it h
     odd symmetry in Δφ enforced, no structure given; constants snapped to rationals only.
   parton_invariants: the CP-odd prefactor x_p1 x_p2 sin Δφ (∝ eps(pa, pb, p1, p2)/s_hat, the only
     pseudoscalar) declared as a factor, g searched over the invariants (r_s, r_u, kappa_u, r_cross)
-    of physinf.observables.wbf_invariants; constants snapped to rationals only. Repeated with
+    of theory.observables.wbf_invariants; constants snapped to rationals only. Repeated with
     other seeds for robustness.
   smeared_joint_labels: the same search on smeared jets (physinf.detector.smear_jets, observables
     and invariants recomputed) with the per-event labelled joint scores as targets;
@@ -229,9 +229,8 @@ def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150, extra_seeds: 
     invariant search on smeared jets with per-event joint labels, the derived closed form and the
     seed-talk form re-fitted. With ``figures`` (a folder): the Pareto front and formula-vs-target
     figures of the parton-level invariant search, symbolic_wbf_{pareto,formula_vs_target}.png."""
-    from physinf.observables import wbf_observables
-
     from physinf.detector import smear_jets
+    from theory.observables import wbf_observables
 
     sample, t_joint, t_marg, w = _wbf_sample(n, seed)
     obs = sample.observables

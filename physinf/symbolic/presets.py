@@ -2,7 +2,7 @@
 
 WBF_CP_ODD (p p -> j j H, cHWtil at the SM): the only pseudoscalar of a 2 -> 3 event is
 eps(pa, pb, p1, p2) = (s_hat/2) pT1 pT2 sin(Δφ), so the CP-odd score is x_p1 x_p2 sin(Δφ) times a
-CP-even function g of the invariants of physinf.observables.wbf_invariants. The preset
+CP-even function g of the invariants of theory.observables.wbf_invariants. The preset
 declares that prefactor and lets the search find g over (r_s, r_u, kappa_u, r_cross). Its
 derived form is LO W fusion with both assignments of the jets to the quark lines: quark-quark
 lines give eps (s_hat + m_jj²), quark-antiquark lines eps (u_a + u_b) (rho = their PDF-weighted
