@@ -223,7 +223,7 @@ def _save_feynman_figure(result: dict, folder: Path) -> None:
     save_figure(fig, folder / "symbolic_feynman.png")
 
 
-def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150, extra_seeds: tuple[int, ...] = (2, 3),
+def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150, extra_seeds: tuple[int, ...] = (2, 3), population: int = 500,
             figures: Path | None = None) -> dict:
     """The WBF rows: searches on the seed-talk inputs and on invariants (parton level), the
     invariant search on smeared jets with per-event joint labels, the derived closed form and the
@@ -235,7 +235,7 @@ def run_wbf(n: int = 20000, seed: int = 1, generations: int = 150, extra_seeds: 
     sample, t_joint, t_marg, w = _wbf_sample(n, seed)
     obs = sample.observables
     ref = float(np.average(t_marg**2, weights=w))  # information of the parton-level observables
-    budget = Budget(generations=generations, population_size=500, max_length=30)
+    budget = Budget(generations=generations, population_size=population, max_length=30)
     sym = Symmetry("delta_phi_jj", "odd", "enforce")
     out = {"source": "physinf.simulate", "n_events": int(len(w)), "budget": budget.__dict__,
            "assignment_information": float(ref / np.average(t_joint**2, weights=w))}
@@ -321,7 +321,8 @@ def main(argv=None) -> int:
                 and feyn["recovery_rate_noise1pct"] is not None:
             _save_feynman_figure(feyn, args.figures)
     if args.part in ("all", "wbf"):
-        out["wbf"] = run_wbf(n=5000 if args.quick else 20000, generations=40 if args.quick else 150,
+        out["wbf"] = run_wbf(n=4000 if args.quick else 20000, generations=8 if args.quick else 150,
+                             population=150 if args.quick else 500,
                              extra_seeds=() if args.quick else (2, 3), figures=args.figures)
         print(f"[wbf] observable/joint information: {out['wbf']['assignment_information']:.4f}")
         for k in ("parton_seed_inputs", "parton_invariants", "smeared_joint_labels", "smeared_seed_inputs",
