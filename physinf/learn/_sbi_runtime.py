@@ -54,17 +54,14 @@ def controlled(seed: int, threads: int) -> Iterator[None]:
     """torch and numpy global RNGs seeded from ``seed`` and torch limited to ``threads`` inside."""
     import torch
 
-    old_threads = torch.get_num_threads()
+    from physinf.learn.training import cpu_threads
+
     np_state = np.random.get_state()
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=devices), cpu_threads(threads):
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)
-        if threads != old_threads:
-            torch.set_num_threads(threads)
         try:
             yield
         finally:
-            if torch.get_num_threads() != old_threads:
-                torch.set_num_threads(old_threads)
             np.random.set_state(np_state)
