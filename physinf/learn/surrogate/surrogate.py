@@ -91,8 +91,9 @@ class AmplitudeSurrogate:
 
     Fitted attributes: ``preprocessing_``, ``members_`` (the networks), ``history_``
     (one TrainHistory per member), ``sigma_scale_`` (the recalibration factor of both sigmas,
-    see TrainConfig.recalibrate) and ``raw_validation_pull_width_`` (the validation pull width
-    before it).
+    see TrainConfig.recalibrate), ``raw_validation_pull_width_`` (the validation pull width
+    before it) and ``mean_shift_`` (per component, in standardised units: the mean validation
+    residual of the mean-weight network, added to its output; see TrainConfig.recalibrate).
     """
 
     def __init__(self, process: str | Process, channel: str | None = None, config: SurrogateConfig | None = None,
@@ -111,6 +112,7 @@ class AmplitudeSurrogate:
         self.history_: list[TrainHistory] = []
         self.sigma_scale_ = 1.0
         self.raw_validation_pull_width_ = float("nan")
+        self.mean_shift_ = np.zeros(self.n_components)
         self._model_id: str | None = None
 
     # ------------------------------------------------------------------ facts
@@ -185,7 +187,11 @@ class AmplitudeSurrogate:
         self.preprocessing_, self.members_, self.history_, self._model_id = pre, members, histories, None
         self.sigma_scale_ = 1.0
         self.raw_validation_pull_width_ = float("nan")
+        self.mean_shift_ = np.zeros(self.n_components)
         if len(val) > 1:
+            if self.train.recalibrate:
+                central = self._map_outputs(x_val)[..., : self.n_components].mean(axis=0)
+                self.mean_shift_ = (y_val.double().cpu().numpy() - central).mean(axis=0)
             pred = self.predict_uncertainty(p[val])
             width = float(np.std((pred.amplitude - a[val, 0]) / pred.sigma_tot[:, 0], ddof=1))
             self.raw_validation_pull_width_ = width
@@ -233,7 +239,8 @@ class AmplitudeSurrogate:
     def predict_uncertainty(self, momenta: Any, n_draws: int | None = None) -> SurrogatePrediction:
         """Components with sigma_stat, sigma_syst (and the ensemble spread) at momenta (N, P, 4).
 
-        The central value is the network with its mean weights (averaged over members): the mean
+        The central value is the network with its mean weights (averaged over members, plus the
+        validation ``mean_shift_``): the mean
         of a finite number of weight draws carries a Monte Carlo offset common to all points (each
         draw is one function), of size sigma_stat / sqrt(n_draws). sigma_stat is the spread of the
         draws (pooled over members) and sigma_syst the mean heteroscedastic width of the draws."""
@@ -243,7 +250,7 @@ class AmplitudeSurrogate:
         p, x = self._inputs(momenta)
         c = self.n_components
         maps = self._map_outputs(x)
-        mean = maps[..., :c].mean(axis=0)
+        mean = maps[..., :c].mean(axis=0) + self.mean_shift_
         if self.config.bayesian:
             means, variances = self._draws(x, n_draws)  # (K, M, N, C)
             flat = means.reshape(-1, *means.shape[2:])
@@ -263,7 +270,7 @@ class AmplitudeSurrogate:
         """Components (N, C) from the mean weights (averaged over ensemble members): one network
         call per member, the fast path used inside event generation."""
         p, x = self._inputs(momenta)
-        mean = self._map_outputs(x)[..., : self.n_components].mean(axis=0)
+        mean = self._map_outputs(x)[..., : self.n_components].mean(axis=0) + self.mean_shift_
         zero = np.zeros_like(mean)
         return self.preprocessing_.to_physics(p, mean, zero, zero)[0]
 
@@ -278,6 +285,7 @@ class AmplitudeSurrogate:
             "labels": list(self.process.labels), "n_components": self.n_components,
             "config": self.config.to_dict(), "preprocessing": self.preprocessing_.to_json(),
             "sigma_scale": self.sigma_scale_, "raw_validation_pull_width": self.raw_validation_pull_width_,
+            "mean_shift": [float(v) for v in self.mean_shift_],
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -318,6 +326,8 @@ class AmplitudeSurrogate:
             raise SurrogateMismatchError(f"{path} was trained with momenta {ident['labels']}, the process has {list(new.process.labels)}")
         new.preprocessing_ = Preprocessing.from_json(ident["preprocessing"])
         new.sigma_scale_ = float(ident["sigma_scale"])
+        # surrogates saved before the mean recalibration existed carry none: their outputs stay as trained
+        new.mean_shift_ = np.asarray(ident.get("mean_shift", [0.0] * new.n_components), dtype=float)
         new.raw_validation_pull_width_ = float(ident["raw_validation_pull_width"])
         members = []
         for k in range(config.ensemble):
