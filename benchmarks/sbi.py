@@ -23,7 +23,8 @@ At detector level (FastDetector "atlas-like", H -> γγ, one coefficient) no exa
 the reference there is the unbinned likelihood of a learned QuadraticRatioEstimator
 (ReferencePosterior.from_quadratic_ratio), said as such in the output.
 
-Writes the figure docs/figures/sbi_posteriors.png (or --figures DIR): posterior contours (2-d) and
+Writes the figure docs/figures/sbi_posteriors.png (or --figures DIR; --quick writes it only with
+--figures): posterior contours (2-d) and
 densities (1-d) of the three methods over the exact one, and the coverage curves.
 
 Usage: python benchmarks/sbi.py [--json FILE] [--quick] [--figures DIR] [--no-detector]
@@ -75,12 +76,19 @@ class Sizes:
     detector_points: int = 200_000
     detector_event_simulations: int = 40_000
     detector_npe_simulations: int = 15_000
+    grid_2d: tuple[int, int] = (20, 48)  # NLE/NRE posterior grid for two coefficients (calibration cost ~ its size)
+    grid_1d: tuple[int, int] | None = None  # the same for one coefficient (None: physinf's default, (64, 400))
+    n_mcmc: int = 500  # MCMC draws of the cross-check against the grid sampler
+    mcmc_warmup: int = 200  # slice-sampling warm-up steps per chain (most of the cross-check's cost)
+    mcmc_chains: int = 20
+    c2st_folds: int = 5  # cross-validation folds of each C2ST (sbi's default)
 
 
-QUICK = Sizes(n_points=24_000, n_events=20, npe_simulations=1000, event_simulations=3000, batch_size=256,
+QUICK = Sizes(n_points=12_000, n_events=10, npe_simulations=1000, event_simulations=3000, batch_size=256,
               learning_rate=1e-3, hidden=32, transforms=3, max_epochs=15, n_observations=1, n_c2st=300,
-              n_calibration=100, n_calibration_2d=100, n_posterior_samples=100, detector_points=20_000,
-              detector_event_simulations=3000, detector_npe_simulations=1000)
+              n_calibration=100, n_calibration_2d=100, n_posterior_samples=100, detector_points=10_000,
+              detector_event_simulations=3000, detector_npe_simulations=1000,
+              grid_2d=(10, 24), grid_1d=(32, 100), n_mcmc=60, mcmc_warmup=20, mcmc_chains=5, c2st_folds=2)
 
 
 def machine() -> dict:
@@ -98,7 +106,7 @@ def config_for(method: str, sizes: Sizes, seed: int, grid=None):
     n = sizes.npe_simulations if method == "npe" else sizes.event_simulations
     return PosteriorConfig(n_simulations=n, hidden_features=sizes.hidden, num_transforms=sizes.transforms,
                            batch_size=sizes.batch_size, learning_rate=sizes.learning_rate, max_epochs=sizes.max_epochs,
-                           seed=seed, grid_resolution=grid)
+                           seed=seed, grid_resolution=grid, mcmc_warmup=sizes.mcmc_warmup, mcmc_chains=sizes.mcmc_chains)
 
 
 def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...], seed: int, label: str,
@@ -113,7 +121,7 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
     x_test = feature_matrix(test, FEATURES)
     for dim in dims:
         prior = BoxPrior([-1.0] * dim, [1.0] * dim, names=NAMES[dim])
-        grid = None if dim == 1 else (20, 48)
+        grid = sizes.grid_1d if dim == 1 else sizes.grid_2d
         sim_test = EventSimulator(test, prior)
         t0 = time.perf_counter()
         ref = reference_factory(sim_test)
@@ -128,7 +136,7 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
                 "theta_true": theta, "indices": idx, "exact": exact,
                 "exact_draws": exact.sample(sizes.n_c2st, np.random.default_rng(seed + 1)),
                 "null_c2st": c2st(exact.sample(sizes.n_c2st, np.random.default_rng(seed + 2)),
-                                  exact.sample(sizes.n_c2st, np.random.default_rng(seed + 3))),
+                                  exact.sample(sizes.n_c2st, np.random.default_rng(seed + 3)), n_folds=sizes.c2st_folds),
                 "fisher_width": np.sqrt(np.diag(np.linalg.inv(sizes.n_events * fisher))).tolist(),
             })
         print(f"[{label} {dim}-d] reference ({ref.kind}) in {reference_seconds:.1f} s; exact widths "
@@ -155,7 +163,7 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
                 t1 = time.perf_counter()
                 post = est.posterior(x_test[o["indices"]])
                 draws = post.sample(sizes.n_c2st)
-                row = {"c2st": c2st(draws, o["exact_draws"]), "mean": post.mean().tolist(), "std": post.std().tolist(),
+                row = {"c2st": c2st(draws, o["exact_draws"], n_folds=sizes.c2st_folds), "mean": post.mean().tolist(), "std": post.std().tolist(),
                        "mean_shift_in_exact_widths": ((post.mean() - o["exact"].mean()) / o["exact"].std()).tolist(),
                        "std_over_exact": (post.std() / o["exact"].std()).tolist(),
                        "std_over_fisher": (post.std() / np.asarray(o["fisher_width"])).tolist(),
@@ -166,9 +174,9 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
             if method != "npe":
                 t1 = time.perf_counter()
                 post = est.posterior(x_test[observations[0]["indices"]])
-                n_mcmc = min(500, sizes.n_c2st)
+                n_mcmc = min(sizes.n_mcmc, sizes.n_c2st)
                 mcmc_draws = post.sample(n_mcmc, sampler="mcmc")
-                mcmc = {"c2st_mcmc_vs_grid": c2st(mcmc_draws, post.sample(n_mcmc, sampler="grid")),
+                mcmc = {"c2st_mcmc_vs_grid": c2st(mcmc_draws, post.sample(n_mcmc, sampler="grid"), n_folds=sizes.c2st_folds),
                         "n_draws": n_mcmc, "seconds": time.perf_counter() - t1}
             t1 = time.perf_counter()
             cal = calibrate(est, test, n_experiments=sizes.n_calibration if dim == 1 else sizes.n_calibration_2d,
@@ -265,11 +273,17 @@ def main() -> None:
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--figure-from", type=Path, default=None, help="redraw the figure from a results JSON and stop")
     p.add_argument("--quick", action="store_true", help="the same code on small sizes (< 3 minutes)")
-    p.add_argument("--figures", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "figures")
+    p.add_argument("--figures", type=Path, default=None,
+                   help="folder for sbi_posteriors.png (default: docs/figures for a full run, none for --quick, "
+                        "whose small-size figure must not replace the full run's)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-detector", action="store_true")
     a = p.parse_args()
+    if a.figures is None and not a.quick:
+        a.figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
     if a.figure_from is not None:
+        if a.figures is None:
+            p.error("--figure-from with --quick needs --figures DIR")
         print(f"figure {figure(json.loads(a.figure_from.read_text()), a.figures / 'sbi_posteriors.png')}")
         return
     import torch
@@ -309,8 +323,8 @@ def main() -> None:
                       "coverage_met": {d: {m: parton[d]["methods"][m]["calibration"]["abs_error"] <= 0.03 for m in METHODS}
                                        for d in ("1d", "2d")}}
     res["total_wall_s"] = time.perf_counter() - t_start
-    fig_path = figure(res, a.figures / "sbi_posteriors.png")
-    res["figure"] = str(fig_path)
+    fig_path = None if a.figures is None else figure(res, a.figures / "sbi_posteriors.png")
+    res["figure"] = None if fig_path is None else str(fig_path)
     print(f"sbi_c2st {res['sbi_c2st']}\nsbi_c2st_2d {res['sbi_c2st_2d']}\ncoverage abs error {res['sbi_coverage_abs_error']:.3f}\n"
           f"total {res['total_wall_s']:.0f} s; figure {fig_path}", flush=True)
     if a.json is not None:
