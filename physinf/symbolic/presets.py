@@ -35,11 +35,10 @@ class ScorePreset:
     derived_form: str | None = None
     derived_start: dict = field(default_factory=dict)
     restarts: Restarts = field(default_factory=Restarts.single)
-    selection: str = "best"
 
     def distill_kwargs(self) -> dict:
         return {"factor": self.factor, "search_names": list(self.search_names), "operators": self.operators,
-                "symmetry": self.symmetry, "snap": self.snap, "restarts": self.restarts, "selection": self.selection}
+                "symmetry": self.symmetry, "snap": self.snap, "restarts": self.restarts}
 
 
 WBF_CP_ODD = ScorePreset(
@@ -56,8 +55,4 @@ WBF_CP_ODD = ScorePreset(
     # one search with the preset's operators: a score is not an exact formula, so restarts that
     # stop at an exact one do not apply, and the benchmark's information fractions were measured so
     restarts=Restarts.single(),
-    # a score is judged by the information it keeps, which falls as the loss rises: PySR's 'best' rule admits members up to 1.5x the lowest loss (0.998 -> 0.997 of
-    # the information in the benchmark), so the preset takes the front's most accurate member;
-    # max_length bounds its size
-    selection="accuracy",
 )
