@@ -124,8 +124,9 @@ class TrainConfig(_Config):
         1 = no change). Mean-field variational networks trained on few points spread their weight
         draws far wider than the error of their mean, and the heteroscedastic head absorbs the
         weight noise seen in training; the factor corrects both, measured on held-out data.
-        Before that, the mean-weight network's output is shifted by its mean residual on the
-        validation points (``mean_shift``, per component, standardised units): the Gaussian loss
+        Before that, the mean-weight network's first (SM, log A) output is shifted by its mean
+        residual on the validation points (``mean_shift``, standardised units; the further
+        components, heavy-tailed ratios A_c/A_0, are left as trained): the Gaussian loss
         sees the mean and the log-variance outputs with correlated weight noise, which moves the
         optimum of the mean by their covariance, a nearly constant offset (g g -> g g g: -0.11 %
         of A at 4e5 points, pulls -0.3 to -0.6 in every bin of log A; docs/benchmarks.md §4).
