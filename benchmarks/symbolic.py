@@ -307,7 +307,7 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", type=Path, default=None, help="folder for the figures (e.g. docs/figures)")
     ap.add_argument("--part", choices=("all", "feynman", "wbf"), default="all")
     ap.add_argument("--quick", action="store_true",
-                    help=f"same code, small sizes: Feynman {', '.join(QUICK_IDS)} with 6 s each; WBF 5000 events")
+                    help=f"same code, small sizes: Feynman {', '.join(QUICK_IDS)} with 6 s each; WBF 3000 points, 8 generations, population 150")
     ap.add_argument("--noise", type=float, action="append", default=None, help="Feynman noise level(s); default 0 and 0.01")
     ap.add_argument("--ids", nargs="+", default=None, help="Feynman equation ids (default: every equation in the file)")
     args = ap.parse_args(argv)
@@ -325,7 +325,7 @@ def main(argv=None) -> int:
                 and feyn["recovery_rate_noise1pct"] is not None:
             _save_feynman_figure(feyn, args.figures)
     if args.part in ("all", "wbf"):
-        out["wbf"] = run_wbf(n=4000 if args.quick else 20000, generations=8 if args.quick else 150,
+        out["wbf"] = run_wbf(n=3000 if args.quick else 20000, generations=8 if args.quick else 150,
                              population=150 if args.quick else 500,
                              extra_seeds=() if args.quick else (2, 3), figures=args.figures)
         print(f"[wbf] observable/joint information: {out['wbf']['assignment_information']:.4f}")
