@@ -201,8 +201,8 @@ def calibrate(source: PosteriorEstimator | ReferencePosterior, sample: EventSamp
     reduce_fns = [(lambda th, x, i=i: th[:, i]) for i in range(k)] + [hpd]
     with controlled(sbi_seed(config_seed, 11), threads):
         ranks, _dap = run_sbc(torch.as_tensor(thetas, dtype=torch.float32), xs, posterior,
-                             num_posterior_samples=n_posterior_samples, reduce_fns=reduce_fns,
-                             show_progress_bar=progress)
+                              num_posterior_samples=n_posterior_samples, reduce_fns=reduce_fns,
+                              show_progress_bar=progress)
         # sbi's check_sbc minus its prior-vs-data-averaged-posterior C2ST, which nothing here reads
         # (half of check_sbc's time: a random-forest C2ST per coefficient)
         ks_pvals = check_uniformity_frequentist(ranks[:, :k], n_posterior_samples)
@@ -210,5 +210,5 @@ def calibrate(source: PosteriorEstimator | ReferencePosterior, sample: EventSamp
     credibility = ranks[:, k].double().numpy() / n_posterior_samples
     coverage = tuple(float(np.mean(credibility < a)) for a in levels)
     sigma = tuple(float(np.sqrt(a * (1 - a) / n_experiments)) for a in levels)
-    return Calibration(levels, coverage, sigma, tuple(float(v) for v in ks_pvals), tuple(float(v) for v in c2st_ranks), int(n_experiments), int(n_events),
-                       int(n_posterior_samples), time.perf_counter() - t0, credibility)
+    return Calibration(levels, coverage, sigma, tuple(float(v) for v in ks_pvals), tuple(float(v) for v in c2st_ranks),
+                       int(n_experiments), int(n_events), int(n_posterior_samples), time.perf_counter() - t0, credibility)

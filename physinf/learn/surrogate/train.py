@@ -63,11 +63,9 @@ def train_network(net: nn.Module, x_train: torch.Tensor, y_train: torch.Tensor, 
                   y_val: torch.Tensor, config: TrainConfig, generator: torch.Generator,
                   desc: str = "training surrogate") -> TrainHistory:
     """Fit ``net`` in place (tensors already on the network's device); returns the history."""
-    if x_train.device.type != "cpu":
-        return _train_network(net, x_train, y_train, x_val, y_val, config, generator, desc)
     from physinf.learn.training import cpu_threads
 
-    with cpu_threads(config.threads):
+    with cpu_threads(config.threads, x_train.device):
         return _train_network(net, x_train, y_train, x_val, y_val, config, generator, desc)
 
 
