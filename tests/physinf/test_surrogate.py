@@ -52,7 +52,7 @@ def trained(data):
 def test_surrogate_is_an_estimator(trained):
     assert isinstance(trained, Estimator)
     assert trained.model_id.startswith("surrogate:") and len(trained.model_id) == len("surrogate:") + 12
-    assert trained.preprocessing_.symmetric == (2, 3, 4)
+    assert trained.preprocessing_.symmetric == (0, 1, 2, 3, 4)  # both beams and the three final gluons
 
 
 def test_pulls_are_calibrated_on_independent_points(trained, data):
@@ -88,9 +88,11 @@ def test_central_value_is_unbiased_after_the_mean_recalibration(trained, data):
     (p, a), (pt, at) = data
     n_val = round(FAST.validation_fraction * 5000)
     # the wiring (sign, standardised units, member average): on the validation points themselves the
-    # mean log-residual vanishes up to the float32 network arithmetic
+    # inverse-variance weighted mean log-residual vanishes up to the float32 network arithmetic
     val = np.random.default_rng(FAST.seed).permutation(len(p))[:n_val]
-    assert abs(np.mean(np.log(trained.predict(p[val])[:, 0] / a[val, 0]))) < 1e-5
+    pred = trained.predict_uncertainty(p[val])
+    weight = 1.0 / pred.relative("tot") ** 2
+    assert abs(np.sum(weight * np.log(pred.amplitude / a[val, 0])) / np.sum(weight)) < 1e-5
     r = np.log(trained.predict(pt)[:, 0] / at[:, 0])
     assert abs(r.mean()) < 4 * r.std() * math.sqrt(1 / len(r) + 1 / n_val)
     assert trained.mean_shift_.shape == (trained.n_components,) and trained.mean_shift_[0] != 0.0
@@ -116,14 +118,17 @@ def test_noise_injection_recovers_the_injected_noise(data):
 
 def test_sigma_stat_grows_outside_the_training_region(trained, data):
     """Trained with every gluon p_T > 50 GeV: at points with a gluon of p_T < 25 GeV (closer to the
-    soft pole, never seen) the weight draws disagree more than inside."""
+    soft pole, never seen) the weight draws disagree more than inside. The ratio of median
+    sigma_stat/A is known to a few percent (30 draws give each sigma_stat to 13 %, medians over
+    1000 and ~2500 points), so 1.2 is many standard errors above "no growth" (measured: 1.41 with
+    the beams in canonical order, above 1.5 without)."""
     from physinf.simulate import Cuts
 
     _, (pt, _) = data
     po, _ = amplitude_dataset("gg_ggg", 3000, seed=17, n_adapt=4000, cuts=Cuts(pt_min=10.0, abs_eta_max=2.5, dr_min=0.4))
     outside = po[np.min(np.hypot(po[:, 2:, 1], po[:, 2:, 2]), axis=1) < 25.0]
     assert len(outside) > 300
-    assert stat_growth(trained, pt[:1000], outside) > 1.5
+    assert stat_growth(trained, pt[:1000], outside) > 1.2
 
 
 def test_save_load_round_trip_is_exact(trained, data, tmp_path):
@@ -265,3 +270,39 @@ def test_fit_and_predict_on_cuda_match_cpu_precision(data):
     s = AmplitudeSurrogate("gg_ggg", config=SMALL, train=TrainConfig(epochs=20), device="cuda").fit_arrays(p, a)
     pred = s.predict_uncertainty(pt)
     assert np.all(np.isfinite(pred.mean)) and accuracy(pred.amplitude, at[:, 0]).median_abs < 0.2
+
+
+@pytest.fixture(scope="module")
+def wbf_trained():
+    """A small WBF surrogate (u d -> d u H, all six morphing components of cHW and cHWtil):
+    4000 points, 64x3 network, 100 epochs (~8 s), and 3000 independent test points."""
+    torch.set_num_threads(1)
+    p, a = amplitude_dataset("wbf", 4000, seed=1, channel="2_1_WW", n_adapt=4000)
+    test = amplitude_dataset("wbf", 3000, seed=99, channel="2_1_WW", n_adapt=4000)
+    train = TrainConfig(epochs=100, schedule="cosine", patience=1000, validation_fraction=0.25, batch_size=256, seed=0)
+    return AmplitudeSurrogate("wbf", "2_1_WW", config=SMALL, train=train, device="cpu").fit_arrays(p, a), test
+
+
+def test_wbf_components_are_learned_as_a_quadratic_form(wbf_trained, tmp_path):
+    """The quadratic pieces (log targets) are learned to tens of percent where ratios to the SM
+    (heavy-tailed: up to 3e6) missed them by a factor ~140 in the same setting; the CP-odd
+    interference (cHWtil), a parity-odd function, gets its sign from the eps(p_a, p_b, p_1, p_2)
+    input (with parity-even invariants alone the sign is a coin flip: 50 %; measured 92 % here,
+    binomial error 0.5 %); per-component recalibration gives pulls of unit width on independent
+    points for every component (the validation set of 1000 points fixes each factor to ~2 %, the
+    test width has 1.3 % error, heavy tails add more: +-0.15)."""
+    s, (pt, at) = wbf_trained
+    pre = s.preprocessing_
+    assert pre.pairs == ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)) and pre.pseudoscalar
+    pred = s.predict_uncertainty(pt)
+    for c in (3, 5):  # cHW^2, cHWtil^2
+        assert np.median(np.abs(pred.mean[:, c] / at[:, c] - 1)) < 0.5
+    assert np.mean(np.sign(pred.mean[:, 2]) == np.sign(at[:, 2])) > 0.85
+    t = (pred.mean - at) / pred.sigma_tot
+    np.testing.assert_allclose(t.std(axis=0, ddof=1), 1.0, atol=0.15)
+    assert s.mean_shift_[[1, 2, 4]].tolist() == [0.0, 0.0, 0.0]  # correlations are not shifted
+    # the target convention and the per-component factors survive saving
+    loaded = AmplitudeSurrogate.load(s.save(tmp_path / "wbf"), device="cpu")
+    assert loaded.preprocessing_.pairs == pre.pairs and loaded.preprocessing_.pseudoscalar
+    np.testing.assert_array_equal(loaded.sigma_scale_, s.sigma_scale_)
+    np.testing.assert_array_equal(loaded.predict(pt[:200]), s.predict(pt[:200]))

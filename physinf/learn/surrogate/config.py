@@ -20,6 +20,7 @@ Backbone = Literal["mlp", "lgatr"]
 Activation = Literal["silu", "gelu", "tanh", "relu"]
 Symmetry = Literal["auto", "none"]
 Schedule = Literal["plateau", "cosine"]
+Targets = Literal["auto", "ratios"]
 
 
 def _check_choice(owner: str, name: str, value: Any, kind: Any) -> None:
@@ -72,8 +73,13 @@ class SurrogateConfig(_Config):
       n_draws: weight samples per prediction (the relative precision of a sampled sigma_stat
         is about 1/sqrt(2 (n_draws - 1)): 50 draws give 10 %).
       symmetry: "auto" puts identical final-state particles in a canonical order (descending
-        energy) when the exact amplitude is checked to be symmetric under their exchange;
-        "none" keeps the labels.
+        energy), and identical beams too, when the exact amplitude is checked to be symmetric
+        under their exchange; "none" keeps the labels.
+      targets: how the morphing components beyond the SM are presented (see
+        physinf.learn.surrogate.preprocess): "auto" regresses the quadratic and SM pieces as logs
+        and the interference pieces as their Cauchy-Schwarz-bounded correlations when the
+        components form a quadratic form in the Wilson coefficients (ratios otherwise);
+        "ratios" always regresses A_c / A_SM.
     """
 
     inputs: Inputs = "invariants"
@@ -86,9 +92,11 @@ class SurrogateConfig(_Config):
     prior_precision: float = 1.0
     n_draws: int = 50
     symmetry: Symmetry = "auto"
+    targets: Targets = "auto"
 
     def __post_init__(self) -> None:
         owner = "SurrogateConfig"
+        _check_choice(owner, "targets", self.targets, Targets)
         _check_choice(owner, "inputs", self.inputs, Inputs)
         _check_choice(owner, "backbone", self.backbone, Backbone)
         _check_choice(owner, "activation", self.activation, Activation)
@@ -119,14 +127,16 @@ class TrainConfig(_Config):
       patience: epochs without validation improvement before stopping (the best weights are kept).
       validation_fraction: share of the training points held out for early stopping.
       grad_clip: gradient-norm clip.
-      recalibrate: after training, scale sigma_stat and sigma_syst by one common factor so that the
-        pulls on the validation points have unit width (the factor is stored as ``sigma_scale``;
-        1 = no change). Mean-field variational networks trained on few points spread their weight
-        draws far wider than the error of their mean, and the heteroscedastic head absorbs the
-        weight noise seen in training; the factor corrects both, measured on held-out data.
-        Before that, the mean-weight network's first (SM, log A) output is shifted by its mean
-        residual on the validation points (``mean_shift``, standardised units; the further
-        components, heavy-tailed ratios A_c/A_0, are left as trained): the Gaussian loss
+      recalibrate: after training, scale sigma_stat and sigma_syst of each component by one
+        factor so that its pulls on the validation points have unit width (the factors are stored
+        as ``sigma_scale``, one per component; 1 = no change). Mean-field variational networks
+        trained on few points spread their weight draws far wider than the error of their mean,
+        and the heteroscedastic head absorbs the weight noise seen in training; the factors
+        correct both, measured on held-out data.
+        Before that, the mean-weight network's log |M|^2 outputs (the SM, and the quadratic
+        pieces with quadratic-form targets) are shifted by their inverse-variance weighted mean
+        residual on the validation points (``mean_shift``, standardised units; ratio and correlation outputs, bounded or
+        heavy-tailed, are left as trained): the Gaussian loss
         sees the mean and the log-variance outputs with correlated weight noise, which moves the
         optimum of the mean by their covariance, a nearly constant offset (g g -> g g g: -0.11 %
         of A at 4e5 points, pulls -0.3 to -0.6 in every bin of log A; docs/benchmarks.md §4).

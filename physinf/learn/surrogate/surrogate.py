@@ -35,7 +35,7 @@ from physinf.learn.surrogate.errors import SurrogateMismatchError
 from physinf.learn.surrogate.layers import resample, set_map_mode
 from physinf.learn.surrogate.networks import build_network
 from physinf.learn.surrogate.prediction import SurrogatePrediction
-from physinf.learn.surrogate.preprocess import Preprocessing, check_amplitudes, check_momenta
+from physinf.learn.surrogate.preprocess import Preprocessing, check_amplitudes, check_momenta, quadratic_form_pairs
 from physinf.learn.surrogate.serialize import FORMAT_NAME, FORMAT_VERSION, read_surrogate, weights_digest, write_surrogate
 from physinf.learn.surrogate.train import TrainHistory, train_network
 from theory.processes.base import Channel, Process
@@ -56,26 +56,41 @@ def _resolve_process(process: str | Process) -> Process:
 
 
 def _symmetric_particles(process: Process, channel: Channel, p: np.ndarray) -> tuple[int, ...]:
-    """Final-state particles of equal flavour under whose exchange the exact |M|^2 is invariant,
-    checked numerically (relative 1e-9) at up to 32 of the given points."""
-    flavours = {}
-    for k, pdg in enumerate(channel.outgoing):
-        flavours.setdefault(pdg, []).append(2 + k)
-    best: tuple[int, ...] = ()
+    """Particles of equal flavour under whose exchange the exact |M|^2 is invariant, checked
+    numerically (relative 1e-9) at up to 32 of the given points: the largest such group of
+    final-state particles, and the two beams when they qualify."""
     probe = p[: min(len(p), 32)]
     reference = process.components(probe, channel)
-    for group in flavours.values():
-        if len(group) < 2 or len(group) <= len(best):
-            continue
-        ok = True
+
+    def invariant(group: list[int]) -> bool:
         for i, j in itertools.combinations(group, 2):
             swapped = probe.copy()
             swapped[:, [i, j]] = probe[:, [j, i]]
-            other = process.components(swapped, channel)
-            ok &= bool(np.allclose(other, reference, rtol=1e-9, atol=1e-300))
-        if ok:
+            if not np.allclose(process.components(swapped, channel), reference, rtol=1e-9, atol=1e-300):
+                return False
+        return True
+
+    flavours: dict[int, list[int]] = {}
+    for k, pdg in enumerate(channel.outgoing):
+        flavours.setdefault(pdg, []).append(2 + k)
+    best: tuple[int, ...] = ()
+    for group in flavours.values():
+        if len(group) >= 2 and len(group) > len(best) and invariant(group):
             best = tuple(group)
-    return best
+    beams = channel.incoming[0] == channel.incoming[1] and invariant([0, 1])
+    return ((0, 1) if beams else ()) + best
+
+
+def _parity_odd(process: Process, channel: Channel, p: np.ndarray) -> bool:
+    """Whether some component of the exact |M|^2 changes under parity (every 3-momentum reversed)
+    by more than 1e-6 of its size, at up to 32 of the given points (float64 round-off is ~1e-13;
+    a parity-odd piece changes by twice its size)."""
+    probe = p[: min(len(p), 32)]
+    mirrored = probe.copy()
+    mirrored[..., 1:] *= -1.0
+    reference = process.components(probe, channel)
+    other = process.components(mirrored, channel)
+    return bool(np.any(np.abs(other - reference) > 1e-6 * (np.abs(other) + np.abs(reference)) + 1e-300))
 
 
 class AmplitudeSurrogate:
@@ -90,11 +105,12 @@ class AmplitudeSurrogate:
       device: "auto" (CUDA when present), "cpu", "cuda", "cuda:N".
 
     Fitted attributes: ``preprocessing_``, ``members_`` (the networks), ``history_``
-    (one TrainHistory per member), ``sigma_scale_`` (the recalibration factor of both sigmas,
-    see TrainConfig.recalibrate), ``raw_validation_pull_width_`` (the validation pull width
-    before it) and ``mean_shift_`` (per component, in standardised units: the mean validation
-    residual of the mean-weight network in the first component, zero for the others, added to its
-    output; see TrainConfig.recalibrate).
+    (one TrainHistory per member), ``sigma_scale_`` (per component, the recalibration factor of
+    both sigmas, see TrainConfig.recalibrate), ``raw_validation_pull_width_`` (the SM
+    component's validation pull width before it) and ``mean_shift_`` (per component, in
+    standardised units: the inverse-variance weighted mean validation residual of the mean-weight
+    network in the log |M|^2 components, zero for the others, added to its output; see
+    TrainConfig.recalibrate).
     """
 
     def __init__(self, process: str | Process, channel: str | None = None, config: SurrogateConfig | None = None,
@@ -111,7 +127,7 @@ class AmplitudeSurrogate:
         self.preprocessing_: Preprocessing | None = None
         self.members_: list[torch.nn.Module] = []
         self.history_: list[TrainHistory] = []
-        self.sigma_scale_ = 1.0
+        self.sigma_scale_ = np.ones(self.n_components)
         self.raw_validation_pull_width_ = float("nan")
         self.mean_shift_ = np.zeros(self.n_components)
         self._model_id: str | None = None
@@ -163,8 +179,10 @@ class AmplitudeSurrogate:
         order = np.random.default_rng(self.train.seed).permutation(len(p))
         val, fit = order[:n_val], order[n_val:]
         symmetric = _symmetric_particles(self.process, self.channel, p[fit]) if self.config.symmetry == "auto" else ()
+        pairs = quadratic_form_pairs(self.process.powers) if self.config.targets == "auto" else None
+        odd = self.config.inputs == "invariants" and _parity_odd(self.process, self.channel, p[fit])
         pre = Preprocessing.fit(p[fit], a[fit], self.process.labels, self.config.inputs, symmetric,
-                                covariant=self.config.backbone == "lgatr")
+                                covariant=self.config.backbone == "lgatr", pairs=pairs, pseudoscalar=odd)
         device = torch.device(self.device)
 
         def tensors(index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,22 +204,30 @@ class AmplitudeSurrogate:
                 histories.append(train_network(net, x_fit, y_fit, x_val, y_val, self.train, generator, desc))
             members.append(net)
         self.preprocessing_, self.members_, self.history_, self._model_id = pre, members, histories, None
-        self.sigma_scale_ = 1.0
+        self.sigma_scale_ = np.ones(self.n_components)
         self.raw_validation_pull_width_ = float("nan")
         self.mean_shift_ = np.zeros(self.n_components)
         if len(val) > 1:
             if self.train.recalibrate:
-                # the first (SM) component only: its target is log A, where the offset is a common
-                # relative error; the further components are heavy-tailed ratios A_c/A_0, whose
-                # mean residual is set by the tails (WBF, 1e4 points: shifting them took the cHW
-                # interference's median error from 6 % to 520 % of A_SM)
-                central = self._map_outputs(x_val)[..., 0].mean(axis=0)
-                self.mean_shift_[0] = float((y_val[:, 0].double().cpu().numpy() - central).mean())
+                # the log |M|^2 columns only, where the offset is a common relative error; ratio
+                # targets are heavy-tailed and their mean residual is set by the tails (WBF, 1e4
+                # points: shifting them took the cHW interference's median error from 6 % to 520 %
+                # of A_SM), and correlations are bounded to [-1, 1]. The shift is the maximum-
+                # likelihood common offset, residuals weighted by their inverse variance (a plain
+                # mean lets the imprecise points set it; the precise ones, where an offset weighs
+                # most in units of sigma, kept pull means of 0.13 in the 5000-point tests)
+                logs = pre.log_columns
+                _, central, var_stat, var_syst = self._moments(x_val, self.config.n_draws)
+                weight = 1.0 / (var_stat + var_syst)[:, logs]
+                residual = y_val[:, logs].double().cpu().numpy() - central[:, logs]
+                self.mean_shift_[logs] = np.sum(weight * residual, axis=0) / np.sum(weight, axis=0)
             pred = self.predict_uncertainty(p[val])
-            width = float(np.std((pred.amplitude - a[val, 0]) / pred.sigma_tot[:, 0], ddof=1))
-            self.raw_validation_pull_width_ = width
-            if self.train.recalibrate and np.isfinite(width) and width > 0:
-                self.sigma_scale_ = width
+            width = np.std((pred.mean - a[val]) / pred.sigma_tot, axis=0, ddof=1)
+            self.raw_validation_pull_width_ = float(width[0])
+            if self.train.recalibrate:
+                # each component its own factor: the interference and quadratic pieces come from
+                # other outputs (and, with quadratic-form targets, from several at once)
+                self.sigma_scale_ = np.where(np.isfinite(width) & (width > 0), width, 1.0)
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -253,23 +279,30 @@ class AmplitudeSurrogate:
         if n_draws < 2:
             raise InvalidParameterError(f"n_draws must be at least 2, got {n_draws}")
         p, x = self._inputs(momenta)
+        maps, mean, var_stat, var_syst = self._moments(x, n_draws)
+        mean = mean + self.mean_shift_
+        k = self.sigma_scale_  # per component, on the physical sigmas (linear in the network's)
+        a, s_stat, s_syst = self.preprocessing_.to_physics(p, mean, var_stat, var_syst)
+        s_ens = None
+        if len(self.members_) > 1:
+            c = self.n_components
+            _, s_ens, _ = self.preprocessing_.to_physics(p, mean, maps[..., :c].var(axis=0, ddof=1), var_syst)
+            s_ens = k * s_ens
+        return SurrogatePrediction(a, k * s_stat, k * s_syst, s_ens)
+
+    def _moments(self, x: torch.Tensor, n_draws: int) -> tuple[np.ndarray, ...]:
+        """In standardised target units, without mean shift and recalibration: the members'
+        mean-weight outputs (K, N, 2 C), their average (N, C), var_stat and var_syst (N, C)."""
         c = self.n_components
         maps = self._map_outputs(x)
-        mean = maps[..., :c].mean(axis=0) + self.mean_shift_
         if self.config.bayesian:
             means, variances = self._draws(x, n_draws)  # (K, M, N, C)
-            flat = means.reshape(-1, *means.shape[2:])
-            var_stat = flat.var(axis=0, ddof=1)
+            var_stat = means.reshape(-1, *means.shape[2:]).var(axis=0, ddof=1)
             var_syst = variances.reshape(-1, *variances.shape[2:]).mean(axis=0)
         else:
             var_stat = maps[..., :c].var(axis=0, ddof=1)
             var_syst = np.exp(maps[..., c:]).mean(axis=0)
-        k2 = self.sigma_scale_**2
-        a, s_stat, s_syst = self.preprocessing_.to_physics(p, mean, k2 * var_stat, k2 * var_syst)
-        s_ens = None
-        if len(self.members_) > 1:
-            _, s_ens, _ = self.preprocessing_.to_physics(p, mean, k2 * maps[..., :c].var(axis=0, ddof=1), k2 * var_syst)
-        return SurrogatePrediction(a, s_stat, s_syst, s_ens)
+        return maps, maps[..., :c].mean(axis=0), var_stat, var_syst
 
     def predict(self, momenta: Any) -> np.ndarray:
         """Components (N, C) from the mean weights (averaged over ensemble members): one network
@@ -289,7 +322,8 @@ class AmplitudeSurrogate:
             "couplings": {k: float(v) for k, v in sorted(self.channel.couplings.items())},
             "labels": list(self.process.labels), "n_components": self.n_components,
             "config": self.config.to_dict(), "preprocessing": self.preprocessing_.to_json(),
-            "sigma_scale": self.sigma_scale_, "raw_validation_pull_width": self.raw_validation_pull_width_,
+            "sigma_scale": [float(v) for v in self.sigma_scale_],
+            "raw_validation_pull_width": self.raw_validation_pull_width_,
             "mean_shift": [float(v) for v in self.mean_shift_],
         }
 
@@ -330,7 +364,8 @@ class AmplitudeSurrogate:
         if list(new.process.labels) != ident["labels"]:
             raise SurrogateMismatchError(f"{path} was trained with momenta {ident['labels']}, the process has {list(new.process.labels)}")
         new.preprocessing_ = Preprocessing.from_json(ident["preprocessing"])
-        new.sigma_scale_ = float(ident["sigma_scale"])
+        # one common factor in surrogates saved before the per-component recalibration
+        new.sigma_scale_ = np.broadcast_to(np.asarray(ident["sigma_scale"], dtype=float), (new.n_components,)).copy()
         # surrogates saved before the mean recalibration existed carry none: their outputs stay as trained
         new.mean_shift_ = np.asarray(ident.get("mean_shift", [0.0] * new.n_components), dtype=float)
         new.raw_validation_pull_width_ = float(ident["raw_validation_pull_width"])
