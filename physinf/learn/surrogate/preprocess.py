@@ -116,12 +116,12 @@ def quadratic_form_pairs(powers: np.ndarray) -> tuple[tuple[int, int], ...] | No
     powers = np.asarray(powers, dtype=int)
     if powers.ndim != 2 or len(powers) == 0 or np.any(powers < 0):
         return None
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for row in powers:
-        idx = [i + 1 for i, e in enumerate(row) for _ in range(e)]
-        if len(idx) > 2:
+        idx = [0, 0] + [i + 1 for i, e in enumerate(row) for _ in range(e)]
+        if len(idx) > 4:
             return None
-        pairs.append(tuple(([0, 0] + idx)[-2:]) if idx else (0, 0))
+        pairs.append((idx[-2], idx[-1]))
     k = powers.shape[1]
     expected = {(a, b) for a in range(k + 1) for b in range(a, k + 1)}
     if pairs[0] != (0, 0) or set(pairs) != expected or len(pairs) != len(expected):
@@ -161,8 +161,10 @@ def _shat(p: np.ndarray) -> np.ndarray:
 
 
 def levi_civita(p: np.ndarray) -> np.ndarray:
-    """eps_{mu nu rho sigma} p_0^mu p_1^nu p_2^rho p_3^sigma of the first four momenta (N,), with
-    eps_{0123} = +1: the determinant of their contravariant components; odd under parity."""
+    """The determinant of the contravariant components (E, px, py, pz) of the first four momenta (N,):
+    eps_{mu nu rho sigma} p_0^mu p_1^nu p_2^rho p_3^sigma with eps_{0123} = +1, which is minus that
+    contraction in the project's convention eps^{0123} = +1 (README, Conventions); odd under
+    parity. As a network input only its being a pseudoscalar matters, not the sign convention."""
     return np.linalg.det(p[:, :4, :])
 
 
@@ -220,7 +222,7 @@ class Preprocessing:
         # a constant column (e.g. fixed s_hat at a lepton collider) is left centred but unscaled
         return cls(tuple(labels), inputs, tuple(int(i) for i in symmetric), scale_power, fmean,
                    np.where(fstd > 1e-12, fstd, 1.0), y.mean(axis=0), np.where(ystd > 1e-12, ystd, 1.0),
-                   None if pairs is None else tuple(tuple(int(i) for i in ab) for ab in pairs), pseudoscalar)
+                   _int_pairs(pairs), pseudoscalar)
 
     @property
     def log_columns(self) -> np.ndarray:
@@ -296,8 +298,12 @@ class Preprocessing:
         pairs = data.get("pairs")  # absent in surrogates saved before the quadratic-form targets: ratios
         return cls(tuple(data["labels"]), str(data["inputs"]), tuple(int(i) for i in data["symmetric"]),
                    int(data["scale_power"]), **arrays,
-                   pairs=None if pairs is None else tuple(tuple(int(i) for i in ab) for ab in pairs),
+                   pairs=_int_pairs(pairs),
                    pseudoscalar=bool(data.get("pseudoscalar", False)))
+
+
+def _int_pairs(pairs: Any) -> tuple[tuple[int, int], ...] | None:
+    return None if pairs is None else tuple((int(a), int(b)) for a, b in pairs)
 
 
 def _pair_scales(a: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
