@@ -7,6 +7,12 @@ says so *and* every artifact still has its recorded hash; the manifest is rewrit
 after a stage's artifacts are in place, so a run killed at any moment (also ``kill -9``) resumes
 from the last complete stage. A stage whose key changed (its config section or an upstream
 result) reruns, and so does everything downstream; ``force`` reruns from a given stage.
+
+One run at a time per folder: a run holds an exclusive lock on ``.run.lock`` in the folder (the
+kernel drops it when the process ends, however it ends), and a second run on the same folder stops
+with an error instead of interleaving its writes. Holding the lock, a stage about to (re)run
+removes the temporary files a killed writer left in its folder (``.NAME.<hex>.tmp``: files are
+written to such a name and renamed only when complete).
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import json
 import logging
 import os
 import platform
+import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from physinf._io import check_writable, write_json
 from physinf._version import __version__
@@ -30,6 +38,41 @@ __all__ = ["Run", "RunResult", "run_config"]
 
 log = logging.getLogger("physinf.pipeline")
 MANIFEST_VERSION = 1
+
+
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")  # physinf._io's temporary names
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Exclusive lock of a run folder for this process (POSIX; elsewhere no lock is taken)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".run.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(
+                f"another physinf run is using {folder}; wait for it to finish, or give this run another 'out' folder"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(folder: Path, recursive: bool = True) -> None:
+    """Delete temporary files that a killed run left in a folder (the caller holds the lock)."""
+    if not folder.exists():
+        return
+    for path in (folder.rglob if recursive else folder.glob)("*.tmp"):
+        if path.is_file() and _TEMPORARY.match(path.name):
+            log.info("removing %s, left by an interrupted run", path)
+            path.unlink()
 
 
 def _sha256(path: Path) -> str:
@@ -160,6 +203,13 @@ def run_config(config: str | os.PathLike | dict[str, Any], *, force: str | None 
         if name is not None and name not in stages:
             raise ConfigError(f"{what} {name!r} is not a stage of this run; its stages: {', '.join(stages)} (all: {', '.join(STAGES)})")
     run = Run(cfg, progress=progress)
+    with _folder_lock(run.folder):
+        return _run_stages(run, stages, force, only)
+
+
+def _run_stages(run: Run, stages: list[str], force: str | None, only: str | None) -> tuple[RunResult, Run]:
+    cfg = run.cfg
+    _remove_leftovers(run.folder, recursive=False)  # the manifest's and the config's
     handler = _attach_log(run.folder)
     t0 = time.perf_counter()
     ran, reused, keys = [], [], {}
@@ -176,6 +226,7 @@ def run_config(config: str | os.PathLike | dict[str, Any], *, force: str | None 
                 reused.append(stage)
             else:
                 log.info("stage %s: running", stage)
+                _remove_leftovers(run.folder / stage)
                 start = time.perf_counter()
                 metrics = STAGE_FUNCTIONS[stage](run)
                 run.record(stage, key, metrics, time.perf_counter() - start)

@@ -240,3 +240,34 @@ def test_report_renders_in_a_headless_browser(tiny_run, tmp_path):
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     pixels = imread(shot)
     assert pixels.shape[0] >= 2000 and pixels[..., :3].std() > 0.05  # rendered content, not a blank page
+
+
+def test_a_second_run_on_a_locked_folder_stops_with_a_clear_error(tmp_path):
+    """Two runs writing the same folder would interleave their artifacts: the second one stops
+    before doing anything (the lock is the kernel's, so a killed holder releases it)."""
+    from physinf.pipeline.run import _folder_lock
+
+    config = _write(tmp_path)
+    with _folder_lock(tmp_path / "run"):
+        with pytest.raises(ConfigError, match="another physinf run is using"):
+            run_config(load_config(config), progress=False)
+        assert not (tmp_path / "run" / "manifest.json").exists()
+    with _folder_lock(tmp_path / "run"):  # released: taken again
+        pass
+
+
+def test_leftover_temporary_files_of_a_killed_writer_are_removed(tmp_path):
+    """Only physinf's temporary names (.NAME.<32 hex>.tmp) go; a user's file that ends in .tmp stays."""
+    from physinf.pipeline.run import _remove_leftovers
+
+    stage = tmp_path / "detect"
+    stage.mkdir()
+    stale = stage / f".observed.h5.{'0123456789abcdef' * 2}.tmp"
+    nested = tmp_path / "train" / "model" / f".weights.pt.{'a' * 32}.tmp"
+    nested.parent.mkdir(parents=True)
+    keep = stage / "notes.tmp"
+    for path in (stale, nested, keep):
+        path.write_text("x")
+    _remove_leftovers(stage)
+    _remove_leftovers(tmp_path / "train")
+    assert not stale.exists() and not nested.exists() and keep.exists()
