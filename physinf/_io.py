@@ -13,6 +13,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = [
     "atomic_path",
     "atomic_paths",
     "check_writable",
+    "is_temporary_name",
     "require",
     "save_figure",
     "write_json",
@@ -51,6 +53,15 @@ def check_writable(path: str | os.PathLike) -> Path:
             f"cannot write {path}: {err.strerror or err} (folder {path.parent}); choose a writable location"
         ) from err
     return path
+
+
+_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether a file name is one that :func:`_temporary_name` makes (``.NAME.<32 hex>.tmp``): what a
+    writer killed before its rename leaves behind."""
+    return _TEMPORARY.match(name) is not None
 
 
 def _temporary_name(path: Path) -> Path:

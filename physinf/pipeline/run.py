@@ -22,14 +22,13 @@ import json
 import logging
 import os
 import platform
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from physinf._io import check_writable, write_json
+from physinf._io import check_writable, is_temporary_name, write_json
 from physinf._version import __version__
 from physinf.pipeline.config import STAGES, ConfigError, config_hash, load_config
 from physinf.pipeline.stages import DEPENDS, STAGE_FUNCTIONS, enabled_stages
@@ -38,9 +37,6 @@ __all__ = ["Run", "RunResult", "run_config"]
 
 log = logging.getLogger("physinf.pipeline")
 MANIFEST_VERSION = 1
-
-
-_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")  # physinf._io's temporary names
 
 
 @contextmanager
@@ -70,7 +66,7 @@ def _remove_leftovers(folder: Path, recursive: bool = True) -> None:
     if not folder.exists():
         return
     for path in (folder.rglob if recursive else folder.glob)("*.tmp"):
-        if path.is_file() and _TEMPORARY.match(path.name):
+        if path.is_file() and is_temporary_name(path.name):
             log.info("removing %s, left by an interrupted run", path)
             path.unlink()
 

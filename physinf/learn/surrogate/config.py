@@ -135,9 +135,9 @@ class TrainConfig(_Config):
         correct both, measured on held-out data.
         Before that, the mean-weight network's log |M|^2 outputs (the SM, and the quadratic
         pieces with quadratic-form targets) are shifted by their inverse-variance weighted mean
-        residual on the validation points (``mean_shift``, standardised units; ratio and correlation outputs, bounded or
-        heavy-tailed, are left as trained): the Gaussian loss
-        sees the mean and the log-variance outputs with correlated weight noise, which moves the
+        residual on the validation points (``mean_shift``, standardised units; ratio and
+        correlation outputs, bounded or heavy-tailed, are left as trained): the Gaussian loss sees
+        the mean and the log-variance outputs with correlated weight noise, which moves the
         optimum of the mean by their covariance, a nearly constant offset (g g -> g g g: -0.11 %
         of A at 4e5 points, pulls -0.3 to -0.6 in every bin of log A; docs/benchmarks.md §4).
       seed: initialisation, batching and the training/validation split.

@@ -211,8 +211,6 @@ class Preprocessing:
         pseudoscalar = bool(pseudoscalar) and inputs == "invariants" and len(labels) >= 5
         ordered = canonical_order(p, symmetric)
         f = raw_features(ordered, inputs, pseudoscalar)
-        if pairs is not None:
-            _check_quadratic_form(a, pairs)
         y = _raw_targets(a, _shat(ordered), scale_power, pairs)
         fstd = f.std(axis=0)
         ystd = y.std(axis=0)
@@ -227,9 +225,7 @@ class Preprocessing:
     @property
     def log_columns(self) -> np.ndarray:
         """The target columns that are log |M|^2 pieces (the SM, and the quadratic pieces)."""
-        if self.pairs is None:
-            return np.array([0])
-        return np.array([c for c, (i, j) in enumerate(self.pairs) if i == j])
+        return np.array(_log_columns(self.pairs))
 
     @property
     def n_features(self) -> int:
@@ -240,8 +236,6 @@ class Preprocessing:
         return (raw_features(ordered, self.inputs, self.pseudoscalar) - self.feature_mean) / self.feature_std
 
     def targets(self, p: np.ndarray, a: np.ndarray) -> np.ndarray:
-        if self.pairs is not None:
-            _check_quadratic_form(a, self.pairs)
         y = _raw_targets(a, _shat(canonical_order(p, self.symmetric)), self.scale_power, self.pairs)
         return (y - self.target_mean) / self.target_std
 
@@ -270,7 +264,7 @@ class Preprocessing:
             if self.pairs is None:
                 s_abs[:, rest] = np.sqrt((scale * s[:, rest]) ** 2 + (y[:, rest] * s_abs[:, :1]) ** 2)
             else:
-                diag = {i: c for c, (i, j) in enumerate(self.pairs) if i == j}
+                diag = _diagonal(self.pairs)
                 for k, c in enumerate(rest):
                     i, j = self.pairs[c]
                     rel2 = s[:, diag[i]] ** 2 + s[:, diag[j]] ** 2
@@ -306,9 +300,19 @@ def _int_pairs(pairs: Any) -> tuple[tuple[int, int], ...] | None:
     return None if pairs is None else tuple((int(a), int(b)) for a, b in pairs)
 
 
+def _diagonal(pairs: tuple[tuple[int, int], ...]) -> dict[int, int]:
+    """Basis index a (0 = the SM, i = c_i) -> the component holding the diagonal entry A_aa."""
+    return {i: c for c, (i, j) in enumerate(pairs) if i == j}
+
+
+def _log_columns(pairs: tuple[tuple[int, int], ...] | None) -> list[int]:
+    """The components regressed as log |M|^2: the SM alone for ratios, every diagonal entry otherwise."""
+    return [0] if pairs is None else sorted(_diagonal(pairs).values())
+
+
 def _pair_scales(a: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
     """2 sqrt(A_aa A_bb) for every off-diagonal component (a != b), in component order."""
-    diag = {i: c for c, (i, j) in enumerate(pairs) if i == j}
+    diag = _diagonal(pairs)
     cols = [2.0 * np.sqrt(a[:, diag[i]] * a[:, diag[j]]) for i, j in pairs if i != j]
     return np.stack(cols, axis=1) if cols else np.empty((len(a), 0))
 
@@ -336,9 +340,12 @@ def _check_quadratic_form(a: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> 
 
 def _raw_targets(a: np.ndarray, shat: np.ndarray, scale_power: int,
                  pairs: tuple[tuple[int, int], ...] | None) -> np.ndarray:
-    """Unstandardised targets: log(A s_hat^(n-2)) for the log columns; ratios or correlations rho."""
+    """Unstandardised targets: log(A s_hat^(n-2)) for the log columns; ratios or correlations rho
+    (quadratic-form amplitudes are checked first)."""
+    if pairs is not None:
+        _check_quadratic_form(a, pairs)
     y = np.empty_like(a)
-    logs = [0] if pairs is None else [c for c, (i, j) in enumerate(pairs) if i == j]
+    logs = _log_columns(pairs)
     rest = [c for c in range(a.shape[1]) if c not in logs]
     y[:, logs] = np.log(a[:, logs]) + scale_power * np.log(shat)[:, None]
     if pairs is None:

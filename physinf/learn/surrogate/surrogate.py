@@ -208,6 +208,7 @@ class AmplitudeSurrogate:
         self.raw_validation_pull_width_ = float("nan")
         self.mean_shift_ = np.zeros(self.n_components)
         if len(val) > 1:
+            moments = self._moments(x_val, self.config.n_draws)  # one set of weight draws serves both steps
             if self.train.recalibrate:
                 # the log |M|^2 columns only, where the offset is a common relative error; ratio
                 # targets are heavy-tailed and their mean residual is set by the tails (WBF, 1e4
@@ -217,11 +218,11 @@ class AmplitudeSurrogate:
                 # mean lets the imprecise points set it; the precise ones, where an offset weighs
                 # most in units of sigma, kept pull means of 0.13 in the 5000-point tests)
                 logs = pre.log_columns
-                _, central, var_stat, var_syst = self._moments(x_val, self.config.n_draws)
+                _, central, var_stat, var_syst = moments
                 weight = 1.0 / (var_stat + var_syst)[:, logs]
                 residual = y_val[:, logs].double().cpu().numpy() - central[:, logs]
                 self.mean_shift_[logs] = np.sum(weight * residual, axis=0) / np.sum(weight, axis=0)
-            pred = self.predict_uncertainty(p[val])
+            pred = self._prediction(p[val], *moments)
             width = np.std((pred.mean - a[val]) / pred.sigma_tot, axis=0, ddof=1)
             self.raw_validation_pull_width_ = float(width[0])
             if self.train.recalibrate:
@@ -279,7 +280,12 @@ class AmplitudeSurrogate:
         if n_draws < 2:
             raise InvalidParameterError(f"n_draws must be at least 2, got {n_draws}")
         p, x = self._inputs(momenta)
-        maps, mean, var_stat, var_syst = self._moments(x, n_draws)
+        return self._prediction(p, *self._moments(x, n_draws))
+
+    def _prediction(self, p: np.ndarray, maps: np.ndarray, mean: np.ndarray, var_stat: np.ndarray,
+                    var_syst: np.ndarray) -> SurrogatePrediction:
+        """Moments (:meth:`_moments`) at momenta p in physics units, with the mean shift and the
+        recalibration factors applied."""
         mean = mean + self.mean_shift_
         k = self.sigma_scale_  # per component, on the physical sigmas (linear in the network's)
         a, s_stat, s_syst = self.preprocessing_.to_physics(p, mean, var_stat, var_syst)
