@@ -297,3 +297,22 @@ def test_quadratic_form_targets_refuse_non_positive_forms(wbf_points):
         Preprocessing.fit(p, bad, wbf.labels, "invariants", (), pairs=pairs)
     pre = Preprocessing.fit(p, bad, wbf.labels, "invariants", (), pairs=None)  # ratios take any polynomial
     assert pre.pairs is None and pre.log_columns.tolist() == [0]
+
+
+def test_levi_civita_input_is_a_pseudoscalar(ggg_points):
+    """eps(p_a, p_b, p_1, p_2) is unchanged (to round-off relative to E^4) by a boost and a rotation
+    and changes sign under parity: the one input that can carry a parity-odd amplitude's sign;
+    g g -> g g g, parity even, is found not to need it."""
+    from physinf.learn.surrogate.preprocess import levi_civita
+    from physinf.learn.surrogate.surrogate import _parity_odd
+    from theory.processes.registry import get_process
+
+    p, _ = ggg_points
+    eps = levi_civita(p)
+    scale = np.prod(p[:, :4, 0], axis=1)  # E_a E_b E_1 E_2 bounds |eps|
+    np.testing.assert_allclose(levi_civita(_rotate(_boost_z(p, 0.6), 1.1)) / scale, eps / scale, atol=1e-9)
+    mirrored = p * np.array([1.0, -1.0, -1.0, -1.0])
+    np.testing.assert_allclose(levi_civita(mirrored), -eps, rtol=1e-12)
+    assert np.median(np.abs(eps) / scale) > 1e-3  # not trivially zero for 2 -> 3 kinematics
+    ggg = get_process("gg_ggg")
+    assert not _parity_odd(ggg, ggg.channels[0], p)
