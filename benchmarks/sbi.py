@@ -28,6 +28,8 @@ Writes the figure docs/figures/sbi_posteriors.png (or --figures DIR; --quick wri
 densities (1-d) of the three methods over the exact one, and the coverage curves.
 
 Usage: python benchmarks/sbi.py [--json FILE] [--quick] [--figures DIR] [--no-detector]
+       python benchmarks/sbi.py --dims 1 --json A.json & python benchmarks/sbi.py --dims 2 --no-detector --json B.json
+       python benchmarks/sbi.py --merge A.json B.json --json docs/results/sbi.json   (the same run on two cores)
 """
 
 from __future__ import annotations
@@ -189,6 +191,9 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
                 "calibration": cal.to_dict(), "credibility": cal.credibility.tolist(), "mcmc_check": mcmc,
                 "simulations": est.config.n_simulations,
                 "events_simulated": est.config.n_simulations * (sizes.n_events if method == "npe" else 1),
+                # NLE on the weights draws n_simulations fresh (θ, event) pairs from the training events every epoch
+                "training": "morphing weights, fresh θ each epoch" if method == "nle" and est.config.nle_training == "weights"
+                else "sbi trainer, fixed simulations",
                 "epochs": h.epochs, "converged": h.converged,
                 "wall_s": {"fit": fit_seconds, "summary": h.summary_seconds, "simulation": h.simulation_seconds,
                            "training": h.training_seconds, "calibration": calibration_seconds},
@@ -268,6 +273,48 @@ def figure(results: dict, path: Path) -> Path:
     return save_figure(fig, path, dpi=120)
 
 
+def summarise(res: dict) -> dict:
+    """The issue's summary keys from the parton-level results (both prior dimensions needed)."""
+    parton = res["parton"]
+    dims = ("1d", "2d")
+    res["sbi_c2st"] = {m: parton["1d"]["methods"][m]["c2st_mean"] for m in METHODS}
+    res["sbi_c2st_2d"] = {m: parton["2d"]["methods"][m]["c2st_mean"] for m in METHODS}
+    res["sbi_coverage_abs_error"] = max(parton[d]["methods"][m]["calibration"]["abs_error"] for d in dims for m in METHODS)
+    res["sbi_coverage_abs_error_by_method"] = {m: {d: parton[d]["methods"][m]["calibration"]["abs_error"] for d in dims}
+                                               for m in METHODS}
+    res["wall_s"] = {m: {d: parton[d]["methods"][m]["wall_s"] for d in dims} | {
+        "total": sum(parton[d]["methods"][m]["wall_s"]["fit"] + parton[d]["methods"][m]["wall_s"]["calibration"] for d in dims)}
+        for m in METHODS}
+    res["targets"] = {"c2st_max": 0.55, "coverage_abs_error_max": 0.03,
+                      "c2st_met": {d: {m: parton[d]["methods"][m]["c2st_mean"] <= 0.55 for m in METHODS} for d in dims},
+                      "coverage_met": {d: {m: parton[d]["methods"][m]["calibration"]["abs_error"] <= 0.03 for m in METHODS}
+                                       for d in dims}}
+    print(f"sbi_c2st {res['sbi_c2st']}\nsbi_c2st_2d {res['sbi_c2st_2d']}\ncoverage abs error {res['sbi_coverage_abs_error']:.3f}",
+          flush=True)
+    return res
+
+
+def merge(paths: list[Path]) -> dict:
+    """One result from partial runs of the same sizes and seed (e.g. ``--dims 1`` and ``--dims 2
+    --no-detector``, run side by side on two cores): their parton levels joined, the detector level
+    from the run that has it, wall times kept per part."""
+    parts = [json.loads(path.read_text()) for path in paths]
+    first = parts[0]
+    for path, part in zip(paths[1:], parts[1:]):
+        for key in ("quick", "sizes", "features", "seed", "sample"):
+            if part.get(key) != first.get(key):
+                raise SystemExit(f"{path} differs from {paths[0]} in {key!r}: not parts of one run")
+    res = {k: first[k] for k in ("machine", "quick", "sizes", "features", "seed", "sample")}
+    res["parton"] = {d: level for part in parts for d, level in part["parton"].items()}
+    detector = [part["detector"] for part in parts if "detector" in part]
+    if detector:
+        res["detector"] = detector[0]
+    res["parts"] = [{"file": str(path), "dims": sorted(part["parton"]), "detector": "detector" in part,
+                     "total_wall_s": part["total_wall_s"]} for path, part in zip(paths, parts)]
+    res["total_wall_s"] = max(part["total_wall_s"] for part in parts)  # the parts ran at the same time
+    return res
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", type=Path, default=None)
@@ -278,6 +325,10 @@ def main() -> None:
                         "whose small-size figure must not replace the full run's)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-detector", action="store_true")
+    p.add_argument("--dims", default="1,2", choices=["1", "2", "1,2"],
+                   help="parton-level prior dimensions to run (a part of the run; join the parts with --merge)")
+    p.add_argument("--merge", type=Path, nargs="+", default=None,
+                   help="join the JSON files of partial runs (--dims) into one with the summary keys and the figure")
     a = p.parse_args()
     if a.figures is None and not a.quick:
         a.figures = Path(__file__).resolve().parents[1] / "docs" / "figures"
@@ -286,6 +337,10 @@ def main() -> None:
             p.error("--figure-from with --quick needs --figures DIR")
         print(f"figure {figure(json.loads(a.figure_from.read_text()), a.figures / 'sbi_posteriors.png')}")
         return
+    if a.merge is not None:
+        res = summarise(merge(a.merge))
+        complete(res, None if res["quick"] else a.figures, a.json)
+        return
     import torch
 
     torch.set_num_threads(1)
@@ -293,42 +348,39 @@ def main() -> None:
     from physinf.simulate import generate, unlabelled_components
 
     sizes = QUICK if a.quick else Sizes()
+    dims = tuple(int(d) for d in a.dims.split(","))
     t_start = time.perf_counter()
-    res = {"machine": machine(), "quick": a.quick, "sizes": sizes.__dict__, "features": FEATURES}
+    res = {"machine": machine(), "quick": a.quick, "sizes": sizes.__dict__, "features": FEATURES, "seed": a.seed}
     t0 = time.perf_counter()
     sample = with_log_pt(generate("wbf", sizes.n_points, seed=a.seed, n_adapt=min(20000, sizes.n_points // 2)))
     train, test = sample.split([0.75, 0.25], np.random.default_rng(a.seed))
-    res["sample"] = {"events": len(sample), "train": len(train), "test": len(test), "generation_s": time.perf_counter() - t0,
+    res["sample"] = {"events": len(sample), "train": len(train), "test": len(test),
                      "effective_size_train": train.effective_size(), "effective_size_test": test.effective_size()}
-    print(f"WBF sample: {len(sample)} events ({res['sample']['generation_s']:.0f} s); Kish sizes train "
+    res["generation_s"] = time.perf_counter() - t0
+    print(f"WBF sample: {len(sample)} events ({res['generation_s']:.0f} s); Kish sizes train "
           f"{train.effective_size():.0f}, test {test.effective_size():.0f}", flush=True)
     t0 = time.perf_counter()
     u_test = unlabelled_components(test)
-    res["sample"]["unlabelled_components_s"] = time.perf_counter() - t0
-    res["parton"] = run_level(train, test, lambda sim: ReferencePosterior.exact(sim, components=u_test), sizes, (1, 2),
+    res["unlabelled_components_s"] = time.perf_counter() - t0
+    res["parton"] = run_level(train, test, lambda sim: ReferencePosterior.exact(sim, components=u_test), sizes, dims,
                               a.seed, "parton")
     if not a.no_detector:
         res["detector"] = detector_level(sizes, a.seed)
-    parton = res["parton"]
-    res["sbi_c2st"] = {m: parton["1d"]["methods"][m]["c2st_mean"] for m in METHODS}
-    res["sbi_c2st_2d"] = {m: parton["2d"]["methods"][m]["c2st_mean"] for m in METHODS}
-    res["sbi_coverage_abs_error"] = max(parton[d]["methods"][m]["calibration"]["abs_error"] for d in ("1d", "2d") for m in METHODS)
-    res["sbi_coverage_abs_error_by_method"] = {m: {d: parton[d]["methods"][m]["calibration"]["abs_error"] for d in ("1d", "2d")}
-                                               for m in METHODS}
-    res["wall_s"] = {m: {d: parton[d]["methods"][m]["wall_s"] for d in ("1d", "2d")} | {
-        "total": sum(parton[d]["methods"][m]["wall_s"]["fit"] + parton[d]["methods"][m]["wall_s"]["calibration"] for d in ("1d", "2d"))}
-        for m in METHODS}
-    res["targets"] = {"c2st_max": 0.55, "coverage_abs_error_max": 0.03,
-                      "c2st_met": {d: {m: parton[d]["methods"][m]["c2st_mean"] <= 0.55 for m in METHODS} for d in ("1d", "2d")},
-                      "coverage_met": {d: {m: parton[d]["methods"][m]["calibration"]["abs_error"] <= 0.03 for m in METHODS}
-                                       for d in ("1d", "2d")}}
     res["total_wall_s"] = time.perf_counter() - t_start
-    fig_path = None if a.figures is None else figure(res, a.figures / "sbi_posteriors.png")
-    res["figure"] = None if fig_path is None else str(fig_path)
-    print(f"sbi_c2st {res['sbi_c2st']}\nsbi_c2st_2d {res['sbi_c2st_2d']}\ncoverage abs error {res['sbi_coverage_abs_error']:.3f}\n"
-          f"total {res['total_wall_s']:.0f} s; figure {fig_path}", flush=True)
-    if a.json is not None:
+    if len(dims) == 2:
+        summarise(res)
+        complete(res, a.figures, a.json)
+    elif a.json is not None:  # a part: no summary keys, no figure (--merge makes them)
         write_json(a.json, res, indent=1)
+        print(f"part written to {a.json}; join the parts with --merge", flush=True)
+
+
+def complete(res: dict, figures: Path | None, json_path: Path | None) -> None:
+    fig_path = None if figures is None else figure(res, figures / "sbi_posteriors.png")
+    res["figure"] = None if fig_path is None else str(fig_path)
+    print(f"total {res['total_wall_s']:.0f} s; figure {fig_path}", flush=True)
+    if json_path is not None:
+        write_json(json_path, res, indent=1)
 
 
 def detector_level(sizes: Sizes, seed: int) -> dict:

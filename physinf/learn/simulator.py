@@ -30,7 +30,7 @@ import numpy as np
 from physinf.errors import InvalidParameterError
 from physinf.learn.prior import BoxPrior
 from physinf.simulate.events import EventSample
-from theory.morphing import monomial_values
+from theory.morphing import monomial_gradients, monomial_values
 
 __all__ = ["EventSimulator"]
 
@@ -73,6 +73,7 @@ class EventSimulator:
         self.base_theta = base
         self._powers = np.asarray(sample.powers)
         self._W = W
+        self._W_total = W.sum(axis=0)  # Σ_n W_nc: the normalisation of p_n(θ)
         self._envelope = self._W_abs_envelope()
         self._check_positive()
         total = self._envelope.sum()
@@ -150,6 +151,37 @@ class EventSimulator:
             keep = rank < need[acc_rows]
             out[acc_rows[keep], filled[acc_rows[keep]] + rank[keep]] = acc_idx[keep]
             filled += np.minimum(np.bincount(acc_rows, minlength=rows), need)
+
+    def weighted_draw(self, theta: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """One event per θ row with an importance weight instead of the accept step: indices (M,) and
+        weights (M,) with E[weight · g(x_n)] = Σ_n p_n(θ) g(x_n) for any g.
+
+        The candidate is drawn from the envelope (probability M_n/ΣM, as in ``draw``) and weighted by
+        p_n(θ) / (M_n/ΣM) = (w_n(θ)/M_n) / a(θ), a(θ) = Σ_n w_n(θ)/ΣM the acceptance: weights lie in
+        [0, 1/a(θ)] and average to one. Used by NLE's training, where it keeps every candidate."""
+        if not isinstance(rng, np.random.Generator):
+            raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
+        F = self.monomials(theta)
+        cand = np.minimum(np.searchsorted(self._cdf, rng.random(len(F)), side="right"), len(self._cdf) - 1)
+        w = np.einsum("tc,tc->t", self._W[cand], F)
+        acceptance = (F @ self._W_total) / self._envelope_total
+        return cand, w / (self._envelope[cand] * acceptance)
+
+    def joint_score(self, theta: Any, indices: np.ndarray) -> np.ndarray:
+        """t(z_n|θ) = ∇_θ log w_n(θ) − ∇_θ log Σ_m w_m(θ) for event ``indices[i]`` at θ row i, (M, k),
+        the derivatives with respect to the prior's coefficients (the score of the discrete p_n(θ))."""
+        full = self.full_theta(theta)
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.shape != (len(full),):
+            raise InvalidParameterError(f"indices must hold one event per θ row ({len(full)}), got shape {idx.shape}")
+        F = monomial_values(self._powers, full)
+        G = monomial_gradients(self._powers, full)[..., self.index]  # (M, C, k)
+        w = np.einsum("mc,mc->m", self._W[idx], F)
+        dw = np.einsum("mc,mck->mk", self._W[idx], G)
+        total = F @ self._W_total
+        d_total = np.einsum("c,mck->mk", self._W_total, G)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dw / w[:, None] - d_total / total[:, None]
 
     # ------------------------------------------------------------------ checks at construction
     def _free_parts(self) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -93,6 +93,20 @@ def test_one_coefficient_posterior_matches_the_exact_one(trained_1d, observed_1d
     np.testing.assert_allclose(np.sum(np.exp(grid.log_density)) * grid.widths[0], 1.0, rtol=1e-9)
 
 
+@pytest.mark.parametrize("config", [{"nle_training": "simulations"}, {"score_weight": 0.0}],
+                         ids=["sbi-trainer", "no-score-term"])
+def test_nle_variants_match_the_exact_posterior(toy, observed_1d, config):
+    """NLE the sbi way (its trainer on 3000 fixed (θ, x) pairs) and NLE on the weights without the
+    joint-score regression (the default has it): the same bounds as the default NLE above."""
+    train, _ = toy
+    x, exact = observed_1d
+    est = _estimator("nle", BoxPrior([-1], [1], names=["a"]), **config).fit(train)
+    post = est.posterior(x)
+    assert c2st(post.sample(500), exact.sample(500, np.random.default_rng(2))) < C2ST_BOUND
+    assert abs(post.mean()[0] - exact.mean()[0]) < 0.35 * exact.std()[0]
+    assert 0.75 < post.std()[0] / exact.std()[0] < 1.35
+
+
 def test_two_coefficient_posterior_matches_the_exact_one(toy):
     train, test = toy
     prior = BoxPrior([-1, -1], [1, 1])
@@ -176,12 +190,13 @@ def test_seeded_reproducible_and_leaves_no_trace(toy, tmp_path, monkeypatch):
     threads = torch.get_num_threads()
     np_state = np.random.get_state()[1].copy()
     torch_state = torch.random.get_rng_state().clone()
-    a = _estimator("nre", prior, n_sims=400, max_epochs=3).fit(train)
-    b = _estimator("nre", prior, n_sims=400, max_epochs=3).fit(train)
-    c = _estimator("nre", prior, n_sims=400, max_epochs=3, seed=2).fit(train)
-    for key, value in a.network_.state_dict().items():
-        torch.testing.assert_close(value, b.network_.state_dict()[key], rtol=0, atol=0)
-    assert any(not torch.equal(v, c.network_.state_dict()[k]) for k, v in a.network_.state_dict().items())
+    for method in ("nle", "nre"):  # NLE trains on the weights with physinf's loop, NRE with sbi's trainer
+        a = _estimator(method, prior, n_sims=400, max_epochs=3).fit(train)
+        b = _estimator(method, prior, n_sims=400, max_epochs=3).fit(train)
+        c = _estimator(method, prior, n_sims=400, max_epochs=3, seed=2).fit(train)
+        for key, value in a.network_.state_dict().items():
+            torch.testing.assert_close(value, b.network_.state_dict()[key], rtol=0, atol=0)
+        assert any(not torch.equal(v, c.network_.state_dict()[k]) for k, v in a.network_.state_dict().items())
     x = np.zeros((5, 2))
     np.testing.assert_array_equal(a.posterior(x).sample(50), b.posterior(x).sample(50))
     assert list(tmp_path.iterdir()) == []  # no sbi-logs, nothing else
@@ -220,6 +235,13 @@ def test_bad_input_is_refused(trained_1d, toy, wbf_sample):
         PosteriorEstimator("nre", prior, FEATURES, n_events=5, config=PosteriorConfig(density_estimator="nsf"))
     with pytest.raises(InvalidParameterError, match="Did you mean 'maf'"):
         PosteriorConfig(density_estimator="mafs")
+    with pytest.raises(InvalidParameterError, match="nle_training must be 'weights'"):
+        PosteriorConfig(nle_training="weighted")
+    with pytest.raises(InvalidParameterError, match="score_weight must be a finite number"):
+        PosteriorConfig(score_weight=-1.0)
+    with pytest.raises(InvalidParameterError, match="set nle_training='weights' or score_weight=0"):
+        PosteriorConfig(nle_training="simulations", score_weight=1.0)
+    assert PosteriorConfig().score_weight == 1.0 and PosteriorConfig(nle_training="simulations").score_weight == 0.0
     with pytest.raises(InvalidParameterError, match="n_events"):
         PosteriorEstimator("nle", prior, FEATURES, n_events=0)
     with pytest.raises(NotFittedError):
