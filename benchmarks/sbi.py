@@ -309,7 +309,7 @@ def merge(paths: list[Path]) -> dict:
     detector = [part["detector"] for part in parts if "detector" in part]
     if detector:
         res["detector"] = detector[0]
-    res["parts"] = [{"file": str(path), "dims": sorted(part["parton"]), "detector": "detector" in part,
+    res["parts"] = [{"file": path.name, "dims": sorted(part["parton"]), "detector": "detector" in part,
                      "total_wall_s": part["total_wall_s"]} for path, part in zip(paths, parts)]
     res["total_wall_s"] = max(part["total_wall_s"] for part in parts)  # the parts ran at the same time
     return res
