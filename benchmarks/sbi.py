@@ -112,7 +112,8 @@ def config_for(method: str, sizes: Sizes, seed: int, grid=None):
 
 
 def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...], seed: int, label: str,
-              event_simulations: int | None = None, npe_simulations: int | None = None) -> dict:
+              event_simulations: int | None = None, npe_simulations: int | None = None,
+              methods: tuple[str, ...] = METHODS) -> dict:
     """All three methods for each prior dimension on one (train, test) pair; reference_factory(sim) -> ReferencePosterior."""
     from physinf.learn import BoxPrior, EventSimulator, PosteriorEstimator, c2st, c2st_null_sigma, calibrate
     from physinf.learn.data import feature_matrix
@@ -155,7 +156,7 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
                                    "exact_std": o["exact"].std().tolist(), "fisher_width": o["fisher_width"],
                                    "null_c2st": o["null_c2st"]} for o in observations],
                  "c2st_null_sigma": c2st_null_sigma(sizes.n_c2st), "methods": {}}
-        for method in METHODS:
+        for method in methods:
             t0 = time.perf_counter()
             est = PosteriorEstimator(method, prior, FEATURES, n_events=sizes.n_events, device="cpu",
                                      config=config_for(method, sizes, seed, grid)).fit(train)
@@ -299,6 +300,9 @@ def merge(paths: list[Path]) -> dict:
     --no-detector``, run side by side on two cores): their parton levels joined, the detector level
     from the run that has it, wall times kept per part."""
     parts = [json.loads(path.read_text()) for path in paths]
+    for path, part in zip(paths, parts):
+        if part.get("methods", list(METHODS)) != list(METHODS):
+            raise SystemExit(f"{path} ran only {part['methods']}: the summary needs all of {list(METHODS)}")
     first = parts[0]
     for path, part in zip(paths[1:], parts[1:]):
         for key in ("quick", "sizes", "features", "seed", "sample"):
@@ -327,6 +331,10 @@ def main() -> None:
     p.add_argument("--no-detector", action="store_true")
     p.add_argument("--dims", default="1,2", choices=["1", "2", "1,2"],
                    help="parton-level prior dimensions to run (a part of the run; join the parts with --merge)")
+    p.add_argument("--methods", default=",".join(METHODS),
+                   help="a comma-separated subset of npe,nle,nre (a check of one method; the summary needs all three)")
+    p.add_argument("--calibration-2d", type=int, default=None,
+                   help="held-out experiments of the 2-d coverage (default 150: binomial error 0.038 at 68 %%)")
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="join the JSON files of partial runs (--dims) into one with the summary keys and the figure")
     a = p.parse_args()
@@ -348,6 +356,11 @@ def main() -> None:
     from physinf.simulate import generate, unlabelled_components
 
     sizes = QUICK if a.quick else Sizes()
+    if a.calibration_2d is not None:
+        sizes = replace(sizes, n_calibration_2d=a.calibration_2d)
+    methods = tuple(m.strip() for m in a.methods.split(","))
+    if not methods or any(m not in METHODS for m in methods):
+        p.error(f"--methods takes a comma-separated subset of {','.join(METHODS)}, got {a.methods!r}")
     dims = tuple(int(d) for d in a.dims.split(","))
     t_start = time.perf_counter()
     res = {"machine": machine(), "quick": a.quick, "sizes": sizes.__dict__, "features": FEATURES, "seed": a.seed}
@@ -362,12 +375,13 @@ def main() -> None:
     t0 = time.perf_counter()
     u_test = unlabelled_components(test)
     res["unlabelled_components_s"] = time.perf_counter() - t0
+    res["methods"] = list(methods)
     res["parton"] = run_level(train, test, lambda sim: ReferencePosterior.exact(sim, components=u_test), sizes, dims,
-                              a.seed, "parton")
+                              a.seed, "parton", methods=methods)
     if not a.no_detector:
-        res["detector"] = detector_level(sizes, a.seed)
+        res["detector"] = detector_level(sizes, a.seed, methods)
     res["total_wall_s"] = time.perf_counter() - t_start
-    if len(dims) == 2:
+    if len(dims) == 2 and methods == METHODS:
         summarise(res)
         complete(res, a.figures, a.json)
     elif a.json is not None:  # a part: no summary keys, no figure (--merge makes them)
@@ -383,7 +397,7 @@ def complete(res: dict, figures: Path | None, json_path: Path | None) -> None:
         write_json(json_path, res, indent=1)
 
 
-def detector_level(sizes: Sizes, seed: int) -> dict:
+def detector_level(sizes: Sizes, seed: int, methods: tuple[str, ...] = METHODS) -> dict:
     """One coefficient at detector level: the reference is the unbinned likelihood of a learned quadratic ratio."""
     from physinf.detector import FastDetector
     from physinf.learn import QuadraticRatioEstimator, ReferencePosterior, TrainingConfig
@@ -401,7 +415,8 @@ def detector_level(sizes: Sizes, seed: int) -> dict:
     print(f"[detector] {len(observed)} observed events of {len(parton)} ({t_sample:.0f} s); quadratic ratio trained in {t_quad:.0f} s",
           flush=True)
     out = run_level(train, test, lambda sim: ReferencePosterior.from_quadratic_ratio(sim, quad), sizes, (1,), seed, "detector",
-                    event_simulations=sizes.detector_event_simulations, npe_simulations=sizes.detector_npe_simulations)
+                    event_simulations=sizes.detector_event_simulations, npe_simulations=sizes.detector_npe_simulations,
+                    methods=methods)
     out["reference"] = ("unbinned likelihood of a learned QuadraticRatioEstimator (no exact density exists after the "
                         "detector): C2ST here measures agreement between learned posteriors, not accuracy")
     out["sample"] = {"parton_events": len(parton), "observed_events": len(observed), "seconds": t_sample,
