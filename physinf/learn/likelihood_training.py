@@ -98,9 +98,10 @@ def train_likelihood_on_weights(network: Any, sample: EventSample, features: Seq
     # validation pairs cost no simulation, only a forward pass: at least _MIN_VALIDATION of them, so
     # that early stopping compares networks on a loss estimate whose noise (~1/sqrt(n) nats) is
     # below the per-epoch gains (300 pairs stopped a toy training at a state 0.4 widths off)
-    n_val = max(_MIN_VALIDATION, int(round(validation_fraction * n_pairs)))
+    n_held = int(round(validation_fraction * n_pairs))  # the share of the pairs sbi's trainer would hold out
+    n_val = max(_MIN_VALIDATION, n_held)
     validation = parts[1].draw(prior, n_val, rng, device)
-    n_train = max(1, n_pairs - int(round(validation_fraction * n_pairs)))
+    n_train = max(1, n_pairs - n_held)
     optimiser = torch.optim.Adam(network.parameters(), lr=learning_rate)
     best, best_state, since_best = np.inf, copy.deepcopy(network.state_dict()), 0
     train_losses: list[float] = []
