@@ -192,8 +192,8 @@ def run_level(train, test, reference_factory, sizes: Sizes, dims: tuple[int, ...
                 "calibration": cal.to_dict(), "credibility": cal.credibility.tolist(), "mcmc_check": mcmc,
                 "simulations": est.config.n_simulations,
                 "events_simulated": est.config.n_simulations * (sizes.n_events if method == "npe" else 1),
-                # NLE on the weights draws n_simulations fresh (θ, event) pairs from the training events every epoch
-                "training": "morphing weights, fresh θ each epoch" if method == "nle" and est.config.nle_training == "weights"
+                # on the weights, NLE and NRE draw n_simulations fresh (θ, event) pairs from the training events every epoch
+                "training": "morphing weights, fresh θ each epoch" if est.config.training_for(method) == "weights"
                 else "sbi trainer, fixed simulations",
                 "epochs": h.epochs, "converged": h.converged,
                 "wall_s": {"fit": fit_seconds, "summary": h.summary_seconds, "simulation": h.simulation_seconds,

@@ -10,14 +10,16 @@ weights of one EventSample; nothing regenerated):
   :class:`ScoreSummary`); each training row is one simulated experiment of N events. Amortised:
   one network serves every observation of N events (and only N).
 * ``"nle"`` — neural likelihood estimation (sbi NLE, a flow q(x|θ) for one event), combined over
-  the events of an experiment as Σ_n log q(x_n|θ); any number of events. By default the flow is
-  trained on the sample's morphing weights (``nle_training="weights"``,
-  :mod:`physinf.learn.likelihood_training`): every epoch draws fresh θ and weights each event by
-  its exact probability at θ, instead of sbi's trainer on fixed pairs of one event per θ
-  (``"simulations"``), whose errors in the θ-dependence add up over the N events (on WBF, N = 50:
-  68 % coverage 0.43 the sbi way, 0.66 on the weights, docs/benchmarks.md §8).
-* ``"nre"`` — neural ratio estimation (sbi NRE_C by default, a classifier giving log r(x, θ)),
-  combined as Σ_n [log r(x_n, θ) − log Z(θ)] (normalised, below); any number of events.
+  the events of an experiment as Σ_n log q(x_n|θ); any number of events.
+* ``"nre"`` — neural ratio estimation (an sbi classifier giving log r(x, θ)), combined as
+  Σ_n [log r(x_n, θ) − log Z(θ)] (normalised, below); any number of events.
+
+By default NLE and NRE train on the sample's morphing weights (``nle_training`` /
+``nre_training="weights"``, :mod:`physinf.learn.weighted_training`): every epoch draws fresh θ and
+uses each event's exact probability at θ (NLE) or exact ratio (NRE), instead of sbi's trainers on
+fixed pairs of one event per θ (``"simulations"``; NRE with sbi's ``nre_variant`` loss), whose
+errors in the θ-dependence add up over the N events (on WBF, N = 50: NLE's 68 % coverage 0.43 the
+sbi way, 0.68 on the weights; NRE's in 2-d 0.59, docs/benchmarks.md §8).
 
 The rate is not used (shape of N events only), as in :class:`ReferencePosterior`.
 
@@ -27,8 +29,8 @@ training loss to pin it down. The exact ratio r(x, θ) = p(x|θ)/p(x) integrates
 marginal, E_{p(x)}[r(x, θ)] = 1 at every θ, so after training physinf estimates
 Z(θ) = mean_j r̂(x_j, θ) over ``normalisation_events`` marginal draws (θ_j from the prior, x_j one
 event at θ_j) on a θ grid and combines log r̂ − log Z(θ) (``normalise_ratio``, on by default). This
-needs a classifier whose optimum is the ratio itself: sbi's NRE_C (contrastive, Miller et al.
-arXiv:2210.06170; the default ``nre_variant``) or NRE_A; NRE_B's optimum is the ratio times an
+needs a classifier whose optimum is the ratio itself: the cross-entropy on the weights, sbi's NRE_C
+(contrastive, Miller et al. arXiv:2210.06170; the default ``nre_variant``) or NRE_A; NRE_B's optimum is the ratio times an
 arbitrary function of x, which the per-θ average would mix in. Measured on WBF (N = 100, 5·10⁴
 simulations, six pseudo-experiments): NRE_B posteriors were pulled by up to 2.3 exact widths towards
 cHWtil ≈ 0.3 (mean C2ST 0.64); NRE_C 0.59 raw, 0.55 normalised. NLE's flows are normalised in x for
@@ -90,11 +92,12 @@ _ROWS_PER_CALL = 1 << 17  # network rows per potential evaluation (θ points x e
 class PosteriorConfig:
     """Settings of one sbi training and of the posteriors it gives (sbi's trainer defaults where
     they exist). ``n_simulations``: experiments for NPE, single events for NLE and NRE (for NLE on
-    the weights: the (θ, event) pairs drawn afresh in every epoch). ``nle_training``: "weights"
-    (default) or "simulations" (sbi's trainer); ``score_weight`` α > 0 adds the joint-score
-    regression α |t − ∇_θ log q|² to NLE's loss on the weights (SCANDAL; about 2.4x the training
-    time, for posteriors indistinguishable from the exact ones on WBF in 1-d); None (default) is 1
-    on the weights and 0 for "simulations", which has no score to regress.
+    the weights: the (θ, event) pairs drawn afresh in every epoch). ``nle_training`` and
+    ``nre_training``: "weights" (default, :mod:`physinf.learn.weighted_training`) or "simulations"
+    (sbi's trainer; for NRE the loss of ``nre_variant``). ``score_weight`` α > 0 adds the joint-score
+    regression α |t − ∇_θ log m|² to the loss on the weights (SCANDAL / ALICES; for NLE about 2.4x the
+    training time, for posteriors indistinguishable from the exact ones on WBF in 1-d); None
+    (default) is 1 on the weights; with sbi's trainer there is no score to regress (0).
     ``density_estimator``: "auto" is a neural spline flow ("nsf") for NPE and NLE and a residual
     classifier ("resnet") for NRE."""
 
@@ -118,6 +121,7 @@ class PosteriorConfig:
     normalise_ratio: bool = True
     normalisation_events: int = 20_000
     nle_training: str = "weights"
+    nre_training: str = "weights"
     score_weight: float | None = None
 
     def __post_init__(self) -> None:
@@ -145,22 +149,33 @@ class PosteriorConfig:
                 "NRE_B's log ratio is defined only up to a function of x, so it cannot be normalised per θ; use "
                 "nre_variant='c' (or 'a'), whose optimum is the ratio itself, or set normalise_ratio=False"
             )
-        if self.nle_training not in ("weights", "simulations"):
-            raise InvalidParameterError(f"nle_training must be 'weights' (the sample's morphing weights at fresh θ every epoch) "
-                                        f"or 'simulations' (sbi's trainer on fixed simulated pairs), got {self.nle_training!r}")
-        if self.score_weight is None:
-            object.__setattr__(self, "score_weight", 1.0 if self.nle_training == "weights" else 0.0)
-        if isinstance(self.score_weight, bool) or not isinstance(self.score_weight, (int, float)) or not (
-                np.isfinite(self.score_weight) and self.score_weight >= 0):
+        for name in ("nle_training", "nre_training"):
+            if getattr(self, name) not in ("weights", "simulations"):
+                raise InvalidParameterError(f"{name} must be 'weights' (the sample's morphing weights at fresh θ every epoch) "
+                                            f"or 'simulations' (sbi's trainer on fixed simulated pairs), got {getattr(self, name)!r}")
+        if self.nre_training == "weights" and self.nre_variant != "c":
+            raise InvalidParameterError(
+                f"nre_variant={self.nre_variant!r} picks the loss of sbi's trainer; NRE on the weights has its own "
+                "(cross-entropy with exact ratios); set nre_training='simulations' to use sbi's NRE_A or NRE_B"
+            )
+        if self.score_weight is not None and (isinstance(self.score_weight, bool) or not isinstance(self.score_weight, (int, float))
+                                              or not (np.isfinite(self.score_weight) and self.score_weight >= 0)):
             raise InvalidParameterError(f"score_weight must be a finite number >= 0, got {self.score_weight!r}")
-        if self.score_weight > 0 and self.nle_training != "weights":
-            raise InvalidParameterError("score_weight regresses the joint score inside NLE's training on weights; "
-                                        "set nle_training='weights' or score_weight=0")
         if self.grid_resolution is not None:
             res = tuple(self.grid_resolution)
             if len(res) != 2 or any(isinstance(r, bool) or not isinstance(r, int) or r < 2 for r in res):
                 raise InvalidParameterError(f"grid_resolution must be (coarse, fine) point counts >= 2, got {self.grid_resolution!r}")
             object.__setattr__(self, "grid_resolution", res)
+
+    def training_for(self, method: str) -> str:
+        """How ``method`` trains: "weights" or "simulations" (NPE always trains on simulated experiments)."""
+        return {"nle": self.nle_training, "nre": self.nre_training}.get(method, "simulations")
+
+    def score_weight_for(self, method: str) -> float:
+        """α of the joint-score regression for ``method``: ``score_weight`` (None: 1) on the weights, else 0."""
+        if self.training_for(method) != "weights":
+            return 0.0
+        return 1.0 if self.score_weight is None else float(self.score_weight)
 
 
 @dataclass
@@ -217,6 +232,9 @@ class PosteriorEstimator:
         if estimator != "auto" and (estimator in _CLASSIFIERS) != (method == "nre"):
             allowed = _CLASSIFIERS if method == "nre" else _FLOWS
             raise InvalidParameterError(f"{method.upper()} takes density_estimator in {('auto',) + allowed}, got {estimator!r}")
+        if method != "npe" and config.training_for(method) != "weights" and config.score_weight:
+            raise InvalidParameterError(f"score_weight regresses the joint score inside {method.upper()}'s training on the "
+                                        f"weights; set {method}_training='weights' or score_weight=0")
         self.method, self.prior, self.n_events, self.summary = method, prior, int(n_events), summary
         self.config, self.fixed, self.device = config, dict(fixed or {}), device
         self.network_: Any = None
@@ -273,7 +291,7 @@ class PosteriorEstimator:
             x = self.simulate(simulator, x_events, theta, rng)
             simulation_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
-            if self.method == "nle" and cfg.nle_training == "weights":
+            if cfg.training_for(self.method) == "weights":
                 network, history = self._train_on_weights(sample, theta, x, rng)
             else:
                 network, history = self._train(theta, x)
@@ -334,20 +352,21 @@ class PosteriorEstimator:
 
     def _train_on_weights(self, sample: EventSample, theta: np.ndarray, x: np.ndarray,
                           rng: np.random.Generator) -> tuple[Any, SBIHistory]:
-        """NLE on the sample's morphing weights (physinf.learn.likelihood_training); the simulated
-        pairs (θ, x) only build the flow and fix its z-scoring, as sbi's trainer does."""
+        """NLE or NRE on the sample's morphing weights (physinf.learn.weighted_training); the simulated
+        pairs (θ, x) only build the network and fix its z-scoring, as sbi's trainer does."""
         import torch
 
         from physinf.learn.base import resolve_device
-        from physinf.learn.likelihood_training import train_likelihood_on_weights
+        from physinf.learn.weighted_training import train_likelihood_on_weights, train_ratio_on_weights
 
         cfg = self.config
         network = self._builder()(torch.as_tensor(theta, dtype=torch.float32), torch.as_tensor(x, dtype=torch.float32))
-        network, h = train_likelihood_on_weights(
+        train = train_ratio_on_weights if self.method == "nre" else train_likelihood_on_weights
+        network, h = train(
             network.to(resolve_device(self.device)), sample, self.features, self.prior, self.fixed,
             n_pairs=cfg.n_simulations, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
             validation_fraction=cfg.validation_fraction, stop_after_epochs=cfg.stop_after_epochs, max_epochs=cfg.max_epochs,
-            score_weight=float(cfg.score_weight), rng=rng, progress=cfg.progress)
+            score_weight=cfg.score_weight_for(self.method), rng=rng, progress=cfg.progress)
         return network, SBIHistory(h["training_loss"], h["validation_loss"], h["epochs"], h["converged"])
 
     def _ratio_normaliser(self, simulator: EventSimulator, x_events: np.ndarray,

@@ -93,14 +93,15 @@ def test_one_coefficient_posterior_matches_the_exact_one(trained_1d, observed_1d
     np.testing.assert_allclose(np.sum(np.exp(grid.log_density)) * grid.widths[0], 1.0, rtol=1e-9)
 
 
-@pytest.mark.parametrize("config", [{"nle_training": "simulations"}, {"score_weight": 0.0}],
-                         ids=["sbi-trainer", "no-score-term"])
-def test_nle_variants_match_the_exact_posterior(toy, observed_1d, config):
-    """NLE the sbi way (its trainer on 3000 fixed (θ, x) pairs) and NLE on the weights without the
-    joint-score regression (the default has it): the same bounds as the default NLE above."""
+@pytest.mark.parametrize(("method", "config"), [("nle", {"nle_training": "simulations"}), ("nle", {"score_weight": 0.0}),
+                                               ("nre", {"nre_training": "simulations"}), ("nre", {"score_weight": 0.0})],
+                         ids=["nle-sbi-trainer", "nle-no-score-term", "nre-sbi-trainer", "nre-no-score-term"])
+def test_training_variants_match_the_exact_posterior(toy, observed_1d, method, config):
+    """NLE and NRE the sbi way (its trainer on 3000 fixed (θ, x) pairs; NRE_C) and on the weights
+    without the joint-score regression (the defaults have it): the same bounds as the defaults above."""
     train, _ = toy
     x, exact = observed_1d
-    est = _estimator("nle", BoxPrior([-1], [1], names=["a"]), **config).fit(train)
+    est = _estimator(method, BoxPrior([-1], [1], names=["a"]), **config).fit(train)
     post = est.posterior(x)
     assert c2st(post.sample(500), exact.sample(500, np.random.default_rng(2))) < C2ST_BOUND
     assert abs(post.mean()[0] - exact.mean()[0]) < 0.35 * exact.std()[0]
@@ -190,10 +191,11 @@ def test_seeded_reproducible_and_leaves_no_trace(toy, tmp_path, monkeypatch):
     threads = torch.get_num_threads()
     np_state = np.random.get_state()[1].copy()
     torch_state = torch.random.get_rng_state().clone()
-    for method in ("nle", "nre"):  # NLE trains on the weights with physinf's loop, NRE with sbi's trainer
-        a = _estimator(method, prior, n_sims=400, max_epochs=3).fit(train)
-        b = _estimator(method, prior, n_sims=400, max_epochs=3).fit(train)
-        c = _estimator(method, prior, n_sims=400, max_epochs=3, seed=2).fit(train)
+    # on the weights with physinf's loop (NLE, NRE) and with sbi's trainer (NRE_C)
+    for method, training in (("nle", {}), ("nre", {"nre_training": "simulations"}), ("nre", {})):
+        a = _estimator(method, prior, n_sims=400, max_epochs=3, **training).fit(train)
+        b = _estimator(method, prior, n_sims=400, max_epochs=3, **training).fit(train)
+        c = _estimator(method, prior, n_sims=400, max_epochs=3, seed=2, **training).fit(train)
         for key, value in a.network_.state_dict().items():
             torch.testing.assert_close(value, b.network_.state_dict()[key], rtol=0, atol=0)
         assert any(not torch.equal(v, c.network_.state_dict()[k]) for k, v in a.network_.state_dict().items())
@@ -239,9 +241,18 @@ def test_bad_input_is_refused(trained_1d, toy, wbf_sample):
         PosteriorConfig(nle_training="weighted")
     with pytest.raises(InvalidParameterError, match="score_weight must be a finite number"):
         PosteriorConfig(score_weight=-1.0)
-    with pytest.raises(InvalidParameterError, match="set nle_training='weights' or score_weight=0"):
-        PosteriorConfig(nle_training="simulations", score_weight=1.0)
-    assert PosteriorConfig().score_weight == 1.0 and PosteriorConfig(nle_training="simulations").score_weight == 0.0
+    with pytest.raises(InvalidParameterError, match="nre_training must be 'weights'"):
+        PosteriorConfig(nre_training="sbi")
+    with pytest.raises(InvalidParameterError, match="set nre_training='simulations' to use sbi's NRE_A"):
+        PosteriorConfig(nre_variant="a")
+    for method in ("nle", "nre"):
+        with pytest.raises(InvalidParameterError, match=f"set {method}_training='weights' or score_weight=0"):
+            PosteriorEstimator(method, prior, FEATURES, n_events=5,
+                               config=PosteriorConfig(**{f"{method}_training": "simulations"}, score_weight=1.0))
+    default, sbi_way = PosteriorConfig(), PosteriorConfig(nle_training="simulations", nre_training="simulations")
+    assert [default.score_weight_for(m) for m in ("nle", "nre")] == [1.0, 1.0]
+    assert [sbi_way.score_weight_for(m) for m in ("nle", "nre")] == [0.0, 0.0]
+    assert default.training_for("npe") == "simulations" and PosteriorConfig(score_weight=0.5).score_weight_for("nre") == 0.5
     with pytest.raises(InvalidParameterError, match="n_events"):
         PosteriorEstimator("nle", prior, FEATURES, n_events=0)
     with pytest.raises(NotFittedError):
