@@ -54,8 +54,8 @@ def main() -> None:
                                       "log_x_p2": np.log(sample.observables["x_p2"])})
     train, held_out = sample.split([0.75, 0.25], np.random.default_rng(a.seed))
     print(f"{len(sample)} weighted WBF events ({time.perf_counter() - t0:.0f} s)")
-    # NLE trains on the weights: its n_simulations are the (θ, event) pairs drawn afresh every epoch
-    simulations = a.simulations or {"npe": 20000, "nle": 60000, "nre": 200000}[a.method]
+    # NLE and NRE train on the weights: their n_simulations are the (θ, event) pairs drawn afresh every epoch
+    simulations = a.simulations or {"npe": 20000, "nle": 60000, "nre": 60000}[a.method]
     report, panels = {"method": a.method, "n_events": a.n_events, "theta_true": {"cHW": 0.0, "cHWtil": a.theta}}, []
     for names in (["cHWtil"], ["cHW", "cHWtil"]):
         prior = BoxPrior([-1.0] * len(names), [1.0] * len(names), names=names)

@@ -173,6 +173,48 @@ def test_nre_normalisation_removes_a_spurious_function_of_theta(toy, observed_1d
     assert np.all(np.abs(est.log_normaliser([[-0.9], [0.0], [0.9]])[:, None] - 0.3 * np.array([[-0.9], [0.0], [0.9]])) < 0.03)
 
 
+class _ToyRatioOverMarginal(torch.nn.Module):
+    """The toy's exact log p(x|a)/p̄(x), p̄ = E_{a~U(-1,1)} p(x|a) (b = 0), plus ``shift(a, x1)``.
+
+    p(x|a)/p(x|0) = (1 + a x1 + a² c)/(1 + k a²), c = x1²/4 + 1/16, k = 5/16, so
+    p̄(x)/p(x|0) = I0 + c I2 with I0 = arctan(√k)/√k and I2 = (1 − I0)/k (the prior averages of
+    1/(1 + k a²) and a²/(1 + k a²); the odd term averages to zero)."""
+
+    def __init__(self, shift=lambda a, x1: 0.0 * a) -> None:
+        super().__init__()
+        self.unused, self.shift = torch.nn.Parameter(torch.zeros(1)), shift
+
+    def forward(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        a, x1 = theta[:, 0].double(), x[:, 0].double()
+        k = 5 / 16
+        c = x1**2 / 4 + 1 / 16
+        i0 = np.arctan(np.sqrt(k)) / np.sqrt(k)
+        exact = torch.log(1 + a * x1 + a**2 * c) - torch.log(1 + k * a**2) - torch.log(i0 + c * (1 - i0) / k)
+        return (exact + self.shift(a, x1)).float()
+
+
+def test_nre_loss_on_the_weights_is_smallest_at_the_exact_ratio(toy):
+    """NRE's training loss on the weights (cross-entropy with the events' exact ratios r_n(θ) =
+    p_n(θ)/p̄_n, physinf.learn.weighted_training) must be minimised by the exact observable log ratio
+    log p(x|θ)/p̄(x) (the hidden label z averages out of both terms): each perturbation (a constant,
+    a θ-only term, an x-θ term) raises it. Common pairs for every network, so the differences
+    (~c²/4 ≈ 0.01 for c = 0.2) are not hidden by the 1/sqrt(2·10⁵) noise of the loss itself. The
+    score term (α = 1) is then smallest at the exact ratio too: its residual is the difference of
+    the observable and the event-level score, which no network can remove."""
+    from physinf.learn.data import feature_matrix
+    from physinf.learn.weighted_training import _ratio_loss, _WeightedPairs
+
+    train, _ = toy
+    prior = BoxPrior([-1], [1], names=["a"])
+    pairs = _WeightedPairs(EventSimulator(train, prior), feature_matrix(train, FEATURES), "ratio", True)
+    batch = pairs.draw(prior, 200_000, np.random.default_rng(4), torch.device("cpu"))
+    for alpha in (0.0, 1.0):
+        exact = float(_ratio_loss(_ToyRatioOverMarginal().eval(), batch, alpha).detach())
+        for shift in (lambda a, x1: 0.2 + 0 * a, lambda a, x1: -0.2 + 0 * a, lambda a, x1: 0.3 * a,
+                      lambda a, x1: 0.2 * a * x1):
+            assert float(_ratio_loss(_ToyRatioOverMarginal(shift).eval(), batch, alpha).detach()) > exact + 2e-3
+
+
 @pytest.mark.parametrize("method", ["npe", "nre"])
 def test_calibration_with_sbi_diagnostics(trained_1d, toy, method):
     _, test = toy
