@@ -102,14 +102,14 @@ def _likelihood_loss(network: Any, batch: Batch, score_weight: float) -> torch.T
 
 
 def _ratio_loss(network: Any, batch: Batch, score_weight: float) -> torch.Tensor:
-    import torch.nn.functional as F
+    from torch.nn.functional import softplus
 
     theta = _theta(batch, score_weight)
     logit = network(theta, batch["x"]).reshape(-1)  # log r̂(x, θ), (B,), called as sbi's potential calls it
-    joint = F.softplus(-logit)
+    joint = softplus(-logit)
     if score_weight > 0:
         joint = joint + score_weight * _score_residual(logit, theta, batch["score"], network.training)
-    return (batch["weight"] * joint + F.softplus(logit)).mean()
+    return (batch["weight"] * joint + softplus(logit)).mean()
 
 
 _LOSSES = {"likelihood": _likelihood_loss, "ratio": _ratio_loss}

@@ -178,9 +178,9 @@ def test_marginal_probabilities_are_the_prior_average(wbf_sample):
         assert marginal.shape == (len(wbf_sample),) and np.all(marginal >= 0)
         assert marginal.sum() == pytest.approx(1.0, abs=1e-12)
     for n in events:
-        exact = integrate.quad(lambda t: one.probabilities([[t]])[n], -1, 1, epsabs=0, epsrel=1e-11)[0] / 2
+        exact = integrate.quad(lambda t, n=n: one.probabilities([[t]])[n], -1, 1, epsabs=0, epsrel=1e-11)[0] / 2
         assert one.marginal_probabilities()[n] == pytest.approx(exact, rel=1e-9)
-        exact = integrate.dblquad(lambda b, a: two.probabilities([[a, b]])[n], -0.5, 1, -1, 1, epsabs=0, epsrel=1e-10)[0] / 3
+        exact = integrate.dblquad(lambda b, a, n=n: two.probabilities([[a, b]])[n], -0.5, 1, -1, 1, epsabs=0, epsrel=1e-10)[0] / 3
         assert two.marginal_probabilities()[n] == pytest.approx(exact, rel=1e-8)
 
 
