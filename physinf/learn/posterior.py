@@ -19,7 +19,8 @@ By default NLE and NRE train on the sample's morphing weights (``nle_training`` 
 uses each event's exact probability at θ (NLE) or exact ratio (NRE), instead of sbi's trainers on
 fixed pairs of one event per θ (``"simulations"``; NRE with sbi's ``nre_variant`` loss), whose
 errors in the θ-dependence add up over the N events (on WBF, N = 50: NLE's 68 % coverage 0.43 the
-sbi way, 0.68 on the weights; NRE's in 2-d 0.59, docs/benchmarks.md §8).
+sbi way, 0.68 on the weights; NRE's in 2-d 0.59 with sbi's NRE_C, 0.70 on the weights,
+docs/benchmarks.md §8).
 
 The rate is not used (shape of N events only), as in :class:`ReferencePosterior`.
 
