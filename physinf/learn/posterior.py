@@ -31,8 +31,8 @@ marginal, E_{p(x)}[r(x, θ)] = 1 at every θ, so after training physinf estimate
 Z(θ) = mean_j r̂(x_j, θ) over ``normalisation_events`` marginal draws (θ_j from the prior, x_j one
 event at θ_j) on a θ grid and combines log r̂ − log Z(θ) (``normalise_ratio``, on by default). This
 needs a classifier whose optimum is the ratio itself: the cross-entropy on the weights, sbi's NRE_C
-(contrastive, Miller et al. arXiv:2210.06170; the default ``nre_variant``) or NRE_A; NRE_B's optimum is the ratio times an
-arbitrary function of x, which the per-θ average would mix in. Measured on WBF (N = 100, 5·10⁴
+(contrastive, Miller et al. arXiv:2210.06170; the default ``nre_variant``) or NRE_A; NRE_B's
+optimum is the ratio times an arbitrary function of x, which the per-θ average would mix in. Measured on WBF (N = 100, 5·10⁴
 simulations, six pseudo-experiments): NRE_B posteriors were pulled by up to 2.3 exact widths towards
 cHWtil ≈ 0.3 (mean C2ST 0.64); NRE_C 0.59 raw, 0.55 normalised. NLE's flows are normalised in x for
 every θ and need no such step.

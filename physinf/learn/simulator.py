@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,23 @@ from theory.morphing import monomial_gradients, monomial_values
 __all__ = ["EventSimulator"]
 
 _CANDIDATES_PER_BLOCK = 2_000_000
+
+
+def _cumulative(probabilities: np.ndarray) -> np.ndarray:
+    """The normalised cumulative table of non-negative ``probabilities`` (its last entry exactly 1)."""
+    cdf = np.cumsum(probabilities) / probabilities.sum()
+    cdf[-1] = 1.0
+    return cdf
+
+
+def _pick(cdf: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n indices drawn from the table ``cdf`` (inverse transform of n uniforms)."""
+    return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
+
+
+def _check_rng(rng: Any) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
 
 
 class EventSimulator:
@@ -76,12 +94,8 @@ class EventSimulator:
         self._W_total = W.sum(axis=0)  # Σ_n W_nc: the normalisation of p_n(θ)
         self._envelope = self._W_abs_envelope()
         self._check_positive()
-        total = self._envelope.sum()
-        self._cdf = np.cumsum(self._envelope) / total
-        self._cdf[-1] = 1.0
-        self._envelope_total = float(total)
-        self._marginal: np.ndarray | None = None  # p̄_n, computed when first needed
-        self._marginal_cdf: np.ndarray | None = None
+        self._cdf = _cumulative(self._envelope)
+        self._envelope_total = float(self._envelope.sum())
 
     # ------------------------------------------------------------------ θ
     @property
@@ -117,8 +131,7 @@ class EventSimulator:
         """Event indices (M, n_events): n_events i.i.d. draws from p_n(θ_m) for each θ_m."""
         if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)) or n_events < 1:
             raise InvalidParameterError(f"n_events must be a positive integer, got {n_events!r}")
-        if not isinstance(rng, np.random.Generator):
-            raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
+        _check_rng(rng)
         F = self.monomials(theta)
         n_events = int(n_events)
         accept = (F @ self.sample.sigma_components) / self._envelope_total
@@ -144,8 +157,8 @@ class EventSimulator:
                 return out
             n_cand = np.where(need > 0, np.ceil(need / accept * 1.2).astype(np.int64) + 8, 0)
             row_of = np.repeat(np.arange(rows), n_cand)
-            cand = np.minimum(np.searchsorted(self._cdf, rng.random(len(row_of)), side="right"), len(self._cdf) - 1)
-            w = np.einsum("tc,tc->t", self._W[cand], F[row_of])
+            cand = _pick(self._cdf, rng, len(row_of))
+            w = self._event_weights(cand, F[row_of])
             ok = rng.random(len(row_of)) * self._envelope[cand] < w
             acc_rows, acc_idx = row_of[ok], cand[ok]
             first = np.searchsorted(acc_rows, np.arange(rows))  # acc_rows is sorted (np.repeat)
@@ -161,11 +174,10 @@ class EventSimulator:
         The candidate is drawn from the envelope (probability M_n/ΣM, as in ``draw``) and weighted by
         p_n(θ) / (M_n/ΣM) = (w_n(θ)/M_n) / a(θ), a(θ) = Σ_n w_n(θ)/ΣM the acceptance: weights lie in
         [0, 1/a(θ)] and average to one. Used by NLE's training, where it keeps every candidate."""
-        if not isinstance(rng, np.random.Generator):
-            raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
+        _check_rng(rng)
         F = self.monomials(theta)
-        cand = np.minimum(np.searchsorted(self._cdf, rng.random(len(F)), side="right"), len(self._cdf) - 1)
-        w = np.einsum("tc,tc->t", self._W[cand], F)
+        cand = _pick(self._cdf, rng, len(F))
+        w = self._event_weights(cand, F)
         acceptance = (F @ self._W_total) / self._envelope_total
         return cand, w / (self._envelope[cand] * acceptance)
 
@@ -176,32 +188,36 @@ class EventSimulator:
         v_c = E_π[f_c(θ)/σ(θ)], one k-dimensional integral of a smooth ratio over the box, done by
         product Gauss-Legendre quadrature (64 nodes per axis in 1-d and 2-d, fewer above, ~10⁴
         nodes). Σ_n p̄_n = E_π[σ/σ] = 1 holds for any nodes; p̄_n ≥ 0 since every p_n(θ) ≥ 0."""
-        if self._marginal is None:
-            k = self.prior.dim
-            n_axis = int(min(64, max(6, np.floor(2 ** (14 / k)))))
-            x, w = np.polynomial.legendre.leggauss(n_axis)
-            low, high = np.asarray(self.prior.low), np.asarray(self.prior.high)
-            nodes = np.array(list(itertools.product(x, repeat=k)))
-            weights = np.prod(np.array(list(itertools.product(w, repeat=k))), axis=1) / 2.0**k
-            F = self.monomials(low + (nodes + 1.0) / 2.0 * (high - low))
-            v = (weights / (F @ self._W_total)) @ F
-            self._marginal = np.clip(self._W @ v, 0.0, None)  # round-off below zero where p_n vanishes
-            self._marginal_cdf = np.cumsum(self._marginal) / self._marginal.sum()
-            self._marginal_cdf[-1] = 1.0
-        return self._marginal
+        return self._marginal_table[0]
+
+    @cached_property
+    def _marginal_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(p̄_n, its cumulative table), computed once, when first needed."""
+        k = self.prior.dim
+        n_axis = int(min(64, max(6, np.floor(2 ** (14 / k)))))
+        x, w = np.polynomial.legendre.leggauss(n_axis)
+        low, high = np.asarray(self.prior.low), np.asarray(self.prior.high)
+        nodes = np.array(list(itertools.product(x, repeat=k)))
+        weights = np.prod(np.array(list(itertools.product(w, repeat=k))), axis=1) / 2.0**k
+        F = self.monomials(low + (nodes + 1.0) / 2.0 * (high - low))
+        v = (weights / (F @ self._W_total)) @ F
+        marginal = np.clip(self._W @ v, 0.0, None)  # round-off below zero where p_n vanishes
+        return marginal, _cumulative(marginal)
 
     def ratio_draw(self, theta: Any, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """One event per θ row from the marginal p̄ (not from θ) and its exact likelihood ratio:
         indices (M,) and r_n(θ) = p_n(θ)/p̄_n (M,). With θ from the prior, the rows are the
         "marginal" class of a ratio classifier, and r reweights them into the "joint" class:
         E[r · g(θ, x_n)] = E_θ Σ_n p_n(θ) g(θ, x_n) for any g. Used by NRE's training."""
-        if not isinstance(rng, np.random.Generator):
-            raise InvalidParameterError("rng must be a numpy Generator (np.random.default_rng(seed))")
+        _check_rng(rng)
         F = self.monomials(theta)
-        marginal = self.marginal_probabilities()
-        idx = np.minimum(np.searchsorted(self._marginal_cdf, rng.random(len(F)), side="right"), len(marginal) - 1)
-        p = np.einsum("tc,tc->t", self._W[idx], F) / (F @ self._W_total)
-        return idx, p / marginal[idx]
+        marginal, cdf = self._marginal_table
+        idx = _pick(cdf, rng, len(F))
+        return idx, self._event_weights(idx, F) / (F @ self._W_total) / marginal[idx]
+
+    def _event_weights(self, indices: np.ndarray, F: np.ndarray) -> np.ndarray:
+        """w_n(θ) of event ``indices[i]`` at the monomials F[i] of its θ row, (M,)."""
+        return np.einsum("tc,tc->t", self._W[indices], F)
 
     def joint_score(self, theta: Any, indices: np.ndarray) -> np.ndarray:
         """t(z_n|θ) = ∇_θ log w_n(θ) − ∇_θ log Σ_m w_m(θ) for event ``indices[i]`` at θ row i, (M, k),
@@ -212,7 +228,7 @@ class EventSimulator:
             raise InvalidParameterError(f"indices must hold one event per θ row ({len(full)}), got shape {idx.shape}")
         F = monomial_values(self._powers, full)
         G = monomial_gradients(self._powers, full)[..., self.index]  # (M, C, k)
-        w = np.einsum("mc,mc->m", self._W[idx], F)
+        w = self._event_weights(idx, F)
         dw = np.einsum("mc,mck->mk", self._W[idx], G)
         total = F @ self._W_total
         d_total = np.einsum("c,mck->mk", self._W_total, G)
