@@ -32,7 +32,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from physinf._version import __version__
-from physinf.simulate._fast import group_luminosities
+from physinf.simulate._fast import group_densities, group_luminosities
 from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
 from physinf.simulate.model import ComponentModel
@@ -104,12 +104,12 @@ class Integrand:
 
     # ------------------------------------------------------------------ parton luminosities
     def _pdfs(self, x: np.ndarray, mus: list[np.ndarray]) -> list[np.ndarray]:
-        """Number densities f(x, mu) of every parton, (N, n_partons), for each scale in mus."""
-        return [(self.pdf.xfxQ_all(x, mu, pids=self.partons) / x).T for mu in mus]
+        """Number densities f(x, mu) of every parton, (n_partons, N), for each scale in mus."""
+        return [self.pdf.xfxQ_all(x, mu, pids=self.partons) / x for mu in mus]
 
     def _group_luminosities(self, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
         """sum_{ch in group} S_ch f_a f_b, (N, n_groups)."""
-        return group_luminosities(fa, fb, self.a_index, self.b_index, self.group_of, self.symmetry, len(self.groups))
+        return group_luminosities(fa, fb, self.a_index, self.b_index, self.group_of, self.symmetry, len(self.groups)).T
 
     def _luminosities(self, x1: np.ndarray, x2: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """f_a(x1) f_b(x2) S_ch per channel, (N, n_channels); zero outside 0 < x < 1."""
@@ -119,15 +119,13 @@ class Integrand:
         ok = (x1 > 0) & (x1 < 1) & (x2 > 0) & (x2 < 1)
         xa, xb = np.where(ok, x1, 0.5), np.where(ok, x2, 0.5)
         (fa,), (fb,) = self._pdfs(xa, [mu]), self._pdfs(xb, [mu])
-        lum = fa[:, self.a_index] * fb[:, self.b_index] * self.symmetry
+        lum = (fa[self.a_index] * fb[self.b_index]).T * self.symmetry
         return np.where(ok[:, None], lum, 0.0)
 
     def _components(self, p: np.ndarray) -> np.ndarray:
-        """Components of every coupling group, (N, n_groups, C)."""
-        comps = np.empty((p.shape[0], len(self.groups), self.process.n_components))
-        for lo in range(0, p.shape[0], _CHUNK):  # bounded memory for the compiled expression's temporaries
-            comps[lo : lo + _CHUNK] = self.process.components_for_channels(p[lo : lo + _CHUNK], self.representatives)
-        return comps
+        """Components of every coupling group, (N, n_groups, C) (the compiled kernels bound their own
+        temporaries)."""
+        return self.process.components_for_channels(p, self.representatives)
 
     def reference_density(self, u: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """sum_c weights_c dsigma_c (N,) in pb at points u: what vegas adapts to (weights = the
@@ -190,20 +188,21 @@ class Integrand:
         shat = x1k * x2k * self.sqrt_s**2
         pref = jac[keep] / (2.0 * shat) * GEV2_TO_PB
         if self.process.collider == "pp":
+            # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
             mu = self._scale(pk)
             mus = [mu] + [mu * f for f in factors]
             fas, fbs = self._pdfs(x1k, mus), self._pdfs(x2k, mus)
-            lum_groups = [self._group_luminosities(fa, fb) for fa, fb in zip(fas, fbs)]
+            lum0, per_scale = group_densities(fas, fbs, self.a_index, self.b_index, self.group_of, self.symmetry, comps)
+            lum0 = lum0.T
         else:
             fas = fbs = None
-            lum_groups = [np.tile(np.bincount(self.group_of, self.symmetry), (pk.shape[0], 1))] * (1 + len(factors))
-        dens[keep] = np.einsum("ng,ngc->nc", lum_groups[0], comps) * pref[:, None]
-        for j in range(len(factors)):
-            # only the PDFs depend on mu_F here (alpha_s-free processes; QCD processes use a fixed alpha_s)
-            varied[keep, j] = np.einsum("ng,ngc->nc", lum_groups[j + 1], comps) * pref[:, None]
+            lum0 = np.tile(np.bincount(self.group_of, self.symmetry), (pk.shape[0], 1))
+            per_scale = np.repeat(np.einsum("ng,ngc->nc", lum0, comps)[:, None], 1 + len(factors), axis=1)
+        dens[keep] = per_scale[:, 0] * pref[:, None]
+        varied[keep] = per_scale[:, 1:] * pref[:, None, None]
         if rng is not None:
-            pdg[keep] = self._draw_flavours(lum_groups[0] * comps[:, :, 0], None if fas is None else fas[0],
-                                            None if fbs is None else fbs[0], rng)
+            pdg[keep] = self._draw_flavours(lum0 * comps[:, :, 0], None if fas is None else fas[0].T,
+                                            None if fbs is None else fbs[0].T, rng)
         return p, dens, pdg, x1, x2, varied
 
     def _draw_flavours(self, group_weights: np.ndarray, fa: np.ndarray | None, fb: np.ndarray | None,

@@ -7,18 +7,23 @@ them fast. For the channels of a process the coupling symbols split into
   couplings, which beam holds the quark, ...), and
 * *common* couplings, equal in every channel (masses, mixing angles, alpha_s).
 
-Every component is a polynomial in V (checked symbolically; a process whose expressions are not
-falls back to per-channel evaluation), so
+A kernel evaluates the components of a list of channels at once. Channels are sorted into
+*patterns*: which of their varying couplings are exactly zero (WBF: W or Z/photon exchange, quark
+or antiquark on each line). For each pattern the zeros are substituted into the expressions (so
+what they switch off costs nothing), and one common-subexpression elimination over all patterns
+splits the work into
 
-    A_c(z; ch) = sum_m K_cm(z; common) * g_m(ch),     g_m(ch) = prod_i V_i(ch)^(m_i),
+* an *event* part, free of the varying couplings (Dirac-trace contractions, propagators),
+  evaluated once per event, and
+* a *channel* part, evaluated in a loop over the pattern's channels with their coupling values
+  read from a table.
 
-with kinematic coefficient functions K_cm evaluated once per event, whatever the number of
-channels, and the channel dependence a matrix product with the monomial table g_m(ch). The
-coefficient functions are compiled after common-subexpression elimination into one numpy
-function (always) or one numba loop over events (when numba is installed; faster, compiled once
-and cached on disk). Points whose incoming momenta lie on the beam axis (``pa = (E, 0, 0, E)``,
-``pb = (E, 0, 0, -E)``, as every generated event) use a kernel specialised to that frame, in
-which the transverse components of the incoming momenta are exact zeros.
+The kernel is one numpy function (always) or one numba loop over events (when numba is installed;
+faster, compiled once and cached on disk); it depends on the set of patterns, not on the
+channels' values, so one kernel serves any channel list with those patterns. Points whose incoming
+momenta lie on the beam axis (``pa = (E, 0, 0, E)``, ``pb = (E, 0, 0, -E)``, as every generated
+event) use a kernel specialised to that frame, in which the transverse components of the incoming
+momenta are exact zeros.
 
 Exactness: the rearrangement changes only the order of floating-point operations; the stored
 regression points (tests/data/regression) hold every process's components to 1e-12 of the
@@ -36,7 +41,6 @@ import importlib.util
 import os
 import threading
 import uuid
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -44,13 +48,9 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-__all__ = ["CompiledComponents", "MissingKernelError", "NotPolynomialError", "kernel_backend", "polynomial_coefficients"]
+__all__ = ["CompiledComponents", "MissingKernelError", "kernel_backend"]
 
-_CHUNK = 4096  # events per kernel call: bounds the (chunk, n_coefficients) temporaries
-
-
-class NotPolynomialError(ValueError):
-    """An expression is not a polynomial in the channel-varying couplings."""
+_CHUNK = 4096  # events per kernel call: bounds the numpy backend's (chunk,) temporaries
 
 
 class MissingKernelError(RuntimeError):
@@ -82,53 +82,6 @@ def cache_dir() -> Path:
 
 
 # ------------------------------------------------------------------------------ symbolic part
-def polynomial_coefficients(expr: sp.Expr, varying: Sequence[sp.Symbol],
-                            memo: dict | None = None) -> dict[tuple[int, ...], sp.Expr]:
-    """``expr`` as {monomial: coefficient}: monomials are sorted tuples of indices into
-    ``varying`` (with repetition), coefficients free of them. Walks the expression tree once
-    (shared subtrees via ``memo``), multiplying out only the varying symbols: the kinematic
-    factors stay as they are. Raises NotPolynomialError otherwise."""
-    memo = {} if memo is None else memo
-    vset = set(varying)
-    index = {s: i for i, s in enumerate(varying)}
-
-    def times(a: dict, b: dict) -> dict:
-        acc: dict[tuple[int, ...], list] = defaultdict(list)
-        for m1, c1 in a.items():
-            for m2, c2 in b.items():
-                acc[tuple(sorted(m1 + m2))].append(c1 * c2)
-        return {m: sp.Add(*cs) for m, cs in acc.items()}
-
-    def walk(e: sp.Expr) -> dict:
-        if e in memo:
-            return memo[e]
-        if not (e.free_symbols & vset):
-            out = {(): e}
-        elif e.is_Symbol:
-            out = {(index[e],): sp.Integer(1)}
-        elif e.is_Add:
-            acc: dict[tuple[int, ...], list] = defaultdict(list)
-            for arg in e.args:
-                for m, c in walk(arg).items():
-                    acc[m].append(c)
-            out = {m: sp.Add(*cs) for m, cs in acc.items()}
-        elif e.is_Mul:
-            out = {(): sp.Mul(*[a for a in e.args if not (a.free_symbols & vset)])}
-            for arg in e.args:
-                if arg.free_symbols & vset:
-                    out = times(out, walk(arg))
-        elif e.is_Pow and e.exp.is_Integer and int(e.exp) > 0:
-            base, out = walk(e.base), {(): sp.Integer(1)}
-            for _ in range(int(e.exp)):
-                out = times(out, base)
-        else:
-            raise NotPolynomialError(f"{e.func.__name__} of a channel coupling: {sp.srepr(e)[:120]}")
-        memo[e] = out
-        return out
-
-    return {m: c for m, c in walk(sp.sympify(expr)).items() if c != 0}
-
-
 def _substitute(exprs: Sequence[sp.Expr], subs: dict) -> list[sp.Expr]:
     """``xreplace`` over expression DAGs with shared subtrees visited once (SymPy's own
     ``xreplace`` revisits a subtree wherever it occurs, which is slow for |M|^2 expressions)."""
@@ -179,16 +132,27 @@ class _Printer(PythonCodePrinter):
 
 
 # ------------------------------------------------------------------------------ kernels
+class _Block:
+    """The channel part of one pattern: the varying couplings it reads (column in the value
+    table, symbol), its subexpressions in order, and one output expression per component."""
+
+    def __init__(self, loads: list[tuple[int, sp.Symbol]], reps: list, outputs: list) -> None:
+        self.loads, self.reps, self.outputs = loads, reps, outputs
+
+
 class _Kernel:
-    """Coefficient functions of one frame: ``(P (N, 4 n_particles), common (N, n_common)) -> (N, F)``."""
+    """Generated code of one (frame, patterns, components) combination:
+    ``(P (N, 4 n_particles), cp (N, n_common), V (n_channels, n_varying), order, bounds, out)``
+    fills ``out`` (N, n_channels, n_outputs); the channels of pattern k are
+    ``order[bounds[k]:bounds[k + 1]]``."""
 
     def __init__(self, name: str, inputs: Sequence[sp.Symbol], common: Sequence[sp.Symbol],
-                 reps: list, reduced: list) -> None:
+                 event_reps: list, blocks: list[_Block]) -> None:
         self.name = name
         self.inputs, self.common = list(inputs), list(common)
-        self.reps, self.reduced = _live(reps, reduced), reduced
-        self.n_out = len(reduced)
-        self.n_ops = sum(sp.count_ops(e) for _, e in self.reps) + sum(sp.count_ops(e) for e in reduced)
+        self.event_reps, self.blocks = event_reps, blocks
+        self.n_ops = sum(sp.count_ops(e) for _, e in event_reps) + sum(
+            sum(sp.count_ops(e) for _, e in b.reps) + sum(sp.count_ops(e) for e in b.outputs) for b in blocks)
         self._lock = threading.Lock()
         self._numpy: Callable | None = None
         self._numba: Callable | None = None
@@ -199,7 +163,7 @@ class _Kernel:
         self._sources.setdefault("numpy", self.numpy_source())
         if kernel_backend() == "numba":
             self._sources.setdefault("numba", self.numba_source())
-        return {"name": self.name, "n_out": self.n_out, "n_ops": self.n_ops, "_sources": dict(self._sources)}
+        return {"name": self.name, "n_ops": self.n_ops, "_sources": dict(self._sources)}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -207,34 +171,35 @@ class _Kernel:
         self._numpy = self._numba = None
 
     # ---- code generation
-    def _body(self, indent: str, event: str) -> list[str]:
+    def _lines(self, indent: str, event: str, numpy: bool) -> list[str]:
+        """The body: inputs, event part, then one loop over the channels of each pattern.
+        ``event``: the index prefix of the per-event arrays ("n, " in the numba loop, "" in numpy)."""
         pr = _Printer({"standard": "python3", "fully_qualified_modules": False})
         lines = [f"{indent}{s.name} = P[{event}{i}]" for i, s in enumerate(self.inputs)]
         lines += [f"{indent}{s.name} = cp[{event}{i}]" for i, s in enumerate(self.common)]
-        lines += [f"{indent}{s.name} = {pr.doprint(e)}" for s, e in self.reps]
-        return [ln.replace("math.", "") for ln in lines]
+        lines += [f"{indent}{s.name} = {pr.doprint(e)}" for s, e in self.event_reps]
+        target = ":, " if numpy else event
+        for k, block in enumerate(self.blocks):
+            inner = indent + "    "
+            lines += [f"{indent}for jj in range(bounds[{k}], bounds[{k + 1}]):", f"{inner}j = order[jj]"]
+            lines += [f"{inner}{s.name} = V[j, {i}]" for i, s in block.loads]
+            lines += [f"{inner}{s.name} = {pr.doprint(e)}" for s, e in block.reps]
+            lines += [f"{inner}out[{target}j, {c}] = {pr.doprint(e)}" for c, e in enumerate(block.outputs)]
+        return [ln.replace("math.", "np." if numpy else "") for ln in lines]
 
     def numpy_source(self) -> str:
         if "numpy" in self._sources:
             return self._sources["numpy"]
-        pr = _Printer({"standard": "python3", "fully_qualified_modules": False})
-        lines = ["def kernel(P, cp, out):", "    P = P.T", "    cp = cp.T"]
-        lines += [ln.replace("math.", "np.") for ln in self._body("    ", "")]
-        for k, e in enumerate(self.reduced):
-            lines.append(f"    out[:, {k}] = {pr.doprint(e).replace('math.', 'np.')}")
-        return "\n".join(lines) + "\n"
+        lines = ["def kernel(P, cp, V, order, bounds, out):", "    P = P.T", "    cp = cp.T"]
+        return "\n".join(lines + self._lines("    ", "", numpy=True)) + "\n"
 
     def numba_source(self) -> str:
         if "numba" in self._sources:
             return self._sources["numba"]
-        pr = _Printer({"standard": "python3", "fully_qualified_modules": False})
         lines = ["import numpy as np", "from math import sqrt, pi", "from numba import njit", "",
-                 "@njit(cache=True, nogil=True, error_model='numpy')", "def kernel(P, cp, out):",
+                 "@njit(cache=True, nogil=True, error_model='numpy')", "def kernel(P, cp, V, order, bounds, out):",
                  "    for n in range(P.shape[0]):"]
-        lines += self._body("        ", "n, ")
-        for k, e in enumerate(self.reduced):
-            lines.append(f"        out[n, {k}] = {pr.doprint(e).replace('math.', '')}")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._lines("        ", "n, ", numpy=False)) + "\n"
 
     # ---- backends
     def numpy_function(self) -> Callable:
@@ -251,11 +216,10 @@ class _Kernel:
                 self._numba = _load_numba(self.numba_source())
             return self._numba
 
-    def __call__(self, P: np.ndarray, cp: np.ndarray, backend: str, out: np.ndarray) -> np.ndarray:
-        if backend == "numba":
-            self.numba_function()(P, cp, out)
-        else:
-            self.numpy_function()(P, cp, out)
+    def __call__(self, P: np.ndarray, cp: np.ndarray, V: np.ndarray, order: np.ndarray, bounds: np.ndarray,
+                 backend: str, out: np.ndarray) -> np.ndarray:
+        fn = self.numba_function() if backend == "numba" else self.numpy_function()
+        fn(P, cp, V, order, bounds, out)
         return out
 
 
@@ -290,11 +254,10 @@ def _load_numba(source: str) -> Callable:
 
 # ------------------------------------------------------------------------------ the compiled process
 class CompiledComponents:
-    """Components of a process for any list of its channels, with the coupling dependence factored
-    out of the kinematics (see the module docstring).
+    """Components of a process for any list of its channels (see the module docstring).
 
     Built from the component expressions, the momentum symbols (incoming first), the coupling
-    symbols and the channels whose values decide which couplings vary."""
+    symbols and the couplings whose values differ between channels."""
 
     def __init__(self, expressions: Sequence[sp.Expr], momenta: Sequence[Sequence[sp.Symbol]],
                  couplings: Sequence[sp.Symbol], varying: Sequence[sp.Symbol]) -> None:
@@ -304,114 +267,115 @@ class CompiledComponents:
         self.varying = list(varying)
         self.common = [s for s in self.couplings if s not in set(self.varying)]
         self.n_components = len(expressions)
-        memo: dict = {}
-        polys = [polynomial_coefficients(e, self.varying, memo) for e in expressions]
-        self.monomials: list[tuple[int, ...]] = sorted({m for p in polys for m in p}, key=lambda m: (len(m), m))
-        position = {m: i for i, m in enumerate(self.monomials)}
-        flat: list[sp.Expr] = []
-        self.columns, self.rows = [], []
-        for p in polys:
-            ms = sorted(p, key=lambda m: position[m])
-            self.columns.append(np.arange(len(flat), len(flat) + len(ms)))
-            self.rows.append(np.array([position[m] for m in ms], dtype=int))
-            flat.extend(p[m] for m in ms)
-        self.n_coefficients = len(flat)
-        self._flat: list[sp.Expr] | None = flat
+        self._expressions: list[sp.Expr] | None = [sp.sympify(e) for e in expressions]
         self._kernels: dict[str, _Kernel] = {}
-        self._tables: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
-        """Picklable: tables and the kernels built so far (as source); no SymPy expressions, so a
-        worker process evaluates without rebuilding them."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_flat", "_lock", "_tables")}
-        state["_flat"] = None
+        """Picklable: the kernels built so far (as source), no SymPy expressions, so a worker
+        process evaluates without rebuilding them."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
+        state["_expressions"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        self._tables = {}
+
+    # ---- channels
+    def values(self, channels: Sequence[Any]) -> np.ndarray:
+        """The varying couplings of each channel, (n_channels, n_varying)."""
+        return np.array([[float(ch.couplings.get(s.name, 0.0)) for s in self.varying] for ch in channels],
+                        dtype=float).reshape(len(channels), len(self.varying))
+
+    @staticmethod
+    def patterns(values: np.ndarray) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        """Distinct zero patterns of the channels (strings of 0/1, 1 = zero coupling), the channel
+        indices ordered by pattern, and the bounds of each pattern in that order."""
+        keys = ["".join("1" if v == 0.0 else "0" for v in row) for row in values]
+        distinct = tuple(sorted(set(keys)))
+        rank = {k: i for i, k in enumerate(distinct)}
+        which = np.array([rank[k] for k in keys], dtype=np.int64)
+        order = np.argsort(which, kind="stable").astype(np.int64)
+        bounds = np.searchsorted(which[order], np.arange(len(distinct) + 1)).astype(np.int64)
+        return distinct, order, bounds
 
     # ---- kernels
-    def kernel(self, frame: str, components: tuple[int, ...] | None = None) -> _Kernel:
+    def kernel(self, frame: str, patterns: tuple[str, ...], components: tuple[int, ...] | None = None) -> _Kernel:
         """The kernel of ``frame`` (``"general"``, or ``"beam"``: incoming momenta along +z and -z)
-        for all components, or only for ``components`` (their coefficient blocks in that order)."""
-        key = frame if components is None else f"{frame}:{','.join(map(str, components))}"
+        for channels of the given zero ``patterns``, for all components or only ``components``."""
+        comps = tuple(range(self.n_components)) if components is None else tuple(components)
+        key = f"{frame}:{'-'.join(patterns)}:{','.join(map(str, comps))}"
         with self._lock:
             if key not in self._kernels:
-                if self._flat is None:
+                if self._expressions is None:
                     raise MissingKernelError(f"the {key!r} kernel was not shipped with this copy")
-                flat = self._flat
-                if components is not None:
-                    flat = [flat[i] for c in components for i in self.columns[c]]
-                if frame == "beam":
-                    # transverse components of the incoming momenta are exact zeros, |pz| = E
-                    (ea, xa, ya, za), (eb, xb, yb, zb) = self.momenta[0], self.momenta[1]
-                    zero = sp.Integer(0)
-                    flat = _substitute(flat, {xa: zero, ya: zero, za: ea, xb: zero, yb: zero, zb: -eb})
-                reps, reduced = sp.cse(flat, optimizations=None, order="none") if flat else ([], [])
-                self._kernels[key] = _Kernel(key.replace(":", "_"), self.inputs, self.common, reps, reduced)
+                self._kernels[key] = self._build(key, frame, patterns, comps)
             return self._kernels[key]
 
-    def coefficients(self, p: np.ndarray, common: np.ndarray, backend: str | None = None,
-                     frame: str | None = None, components: tuple[int, ...] | None = None) -> np.ndarray:
-        """Kinematic coefficient functions K (N, n_coefficients) at momenta p (N, P, 4) and common
-        couplings (n_common,) or per event (N, n_common). ``frame``: None (the beam-axis kernel
-        when every event allows it), ``"general"`` or ``"beam"`` (the caller guarantees it)."""
+    def _build(self, key: str, frame: str, patterns: tuple[str, ...], comps: tuple[int, ...]) -> _Kernel:
+        assert self._expressions is not None
+        exprs = [self._expressions[c] for c in comps]
+        base: dict = {}
+        if frame == "beam":
+            # transverse components of the incoming momenta are exact zeros, |pz| = E
+            (ea, xa, ya, za), (eb, xb, yb, zb) = self.momenta[0], self.momenta[1]
+            zero = sp.Integer(0)
+            base = {xa: zero, ya: zero, za: ea, xb: zero, yb: zero, zb: -eb}
+        flat: list[sp.Expr] = []
+        for pattern in patterns:
+            subs = dict(base)
+            subs.update({s: sp.Integer(0) for s, z in zip(self.varying, pattern) if z == "1"})
+            flat.extend(_substitute(exprs, subs))
+        reps, reduced = sp.cse(flat, optimizations=None, order="none") if flat else ([], [])
+        # a subexpression belongs to the channel part when it involves a varying coupling
+        per_channel = set(self.varying)
+        for sym, e in reps:
+            if e.free_symbols & per_channel:
+                per_channel.add(sym)
+        column = {s: i for i, s in enumerate(self.varying)}
+        blocks, event_needs = [], []
+        n = len(comps)
+        for k in range(len(patterns)):
+            outputs = reduced[k * n : (k + 1) * n]
+            need = set().union(*[e.free_symbols for e in outputs]) if outputs else set()
+            mine = []
+            for sym, e in reversed(reps):
+                if sym in need and sym in per_channel:
+                    mine.append((sym, e))
+                    need |= e.free_symbols
+            loads = sorted(((column[s], s) for s in need if s in column), key=lambda t: t[0])
+            event_needs.extend(s for s in need if s not in per_channel)
+            blocks.append(_Block(loads, mine[::-1], outputs))
+        event_reps = _live([r for r in reps if r[0] not in per_channel], event_needs)
+        return _Kernel(key.replace(":", "_"), self.inputs, self.common, event_reps, blocks)
+
+    # ---- evaluation
+    def evaluate(self, p: np.ndarray, channels: Sequence[Any], backend: str | None = None,
+                 frame: str | None = None, components: tuple[int, ...] | None = None) -> np.ndarray:
+        """A_c(z; ch) for the given channels, (N, n_channels, n_components), or only ``components``.
+
+        Channels must agree on every common coupling; the caller groups channels that do not
+        (``Process.components_for_channels`` does). ``frame``: None (the beam-axis kernel when
+        every event allows it), ``"general"`` or ``"beam"`` (the caller guarantees it)."""
         backend = backend or kernel_backend()
         n = p.shape[0]
         on_axis = frame == "beam" or (frame is None and bool(n) and _on_beam_axis(p))
-        kern = self.kernel("beam" if on_axis else "general", components)
-        # numba compiles a kernel once (about a minute for WBF, then cached on disk): worth it for
-        # generation, whose momenta are always on the beam axis; other frames use numpy
+        values = self.values(channels)
+        patterns, order, bounds = self.patterns(values)
+        kern = self.kernel("beam" if on_axis else "general", patterns, components)
+        # numba compiles a kernel once (then cached on disk): worth it for generation, whose momenta
+        # are always on the beam axis; other frames use numpy
         use = backend if on_axis else "numpy"
         P = np.ascontiguousarray(p.reshape(n, -1), dtype=float)
+        common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common]) if channels else np.empty(0)
         # C-contiguous inputs always: numba compiles one specialisation per array layout
-        cp = np.ascontiguousarray(np.broadcast_to(np.asarray(common, dtype=float), (n, len(self.common))))
-        out = np.empty((n, kern.n_out))
+        cp = np.ascontiguousarray(np.broadcast_to(common, (n, len(self.common))))
+        width = self.n_components if components is None else len(components)
+        out = np.empty((n, len(channels), width))
         for lo in range(0, n, _CHUNK):
-            kern(P[lo : lo + _CHUNK], cp[lo : lo + _CHUNK], use, out[lo : lo + _CHUNK])
+            kern(P[lo : lo + _CHUNK], cp[lo : lo + _CHUNK], values, order, bounds, use, out[lo : lo + _CHUNK])
         return out
-
-    def monomial_table(self, channels: Sequence[Any]) -> np.ndarray:
-        """g_m(ch) for every monomial and channel, shape (n_monomials, n_channels) (cached per list
-        of channel objects: the generator asks for the same list at every batch)."""
-        key = tuple(id(ch) for ch in channels)
-        hit = self._tables.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], channels)):
-            return hit[1]
-        vals = np.array([[float(ch.couplings.get(s.name, 0.0)) for ch in channels] for s in self.varying])
-        table = np.ones((len(self.monomials), len(channels)))
-        for k, m in enumerate(self.monomials):
-            for i in m:
-                table[k] *= vals[i]
-        if len(self._tables) > 32:
-            self._tables.clear()
-        self._tables[key] = (list(channels), table)
-        return table
-
-    def evaluate(self, p: np.ndarray, channels: Sequence[Any], backend: str | None = None,
-                 frame: str | None = None) -> np.ndarray:
-        """A_c(z; ch) for the given channels, (N, n_channels, n_components).
-
-        Channels must agree on every common coupling (those do not enter the monomial table); the
-        caller groups channels that do not (``Process.components_for_channels`` does). Each
-        component is one matrix product of its contiguous block of coefficient functions with its
-        rows of the monomial table (BLAS; its result does not depend on the thread count)."""
-        common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common])
-        table = self.monomial_table(channels)
-        # (component, event, channel) in memory: each product writes one contiguous block
-        out = np.empty((self.n_components, p.shape[0], len(channels)))
-        for lo in range(0, p.shape[0], _CHUNK):
-            K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame)
-            for c in range(self.n_components):
-                cols = self.columns[c]
-                if cols.size:
-                    np.matmul(K[:, cols[0] : cols[-1] + 1], table[self.rows[c]], out=out[c, lo : lo + _CHUNK])
-                else:
-                    out[c, lo : lo + _CHUNK] = 0.0
-        return out.transpose(1, 2, 0)
 
     def evaluate_combined(self, p: np.ndarray, channels: Sequence[Any], weights: np.ndarray,
                           backend: str | None = None, frame: str | None = None) -> np.ndarray:
@@ -420,21 +384,9 @@ class CompiledComponents:
         their own (at the SM, for WBF, the SM component alone: a fraction of the full cost)."""
         weights = np.asarray(weights, dtype=float)
         need = tuple(int(c) for c in np.flatnonzero(weights))
-        kernel_components = None if len(need) == self.n_components else need
-        common = np.array([float(channels[0].couplings.get(s.name, 0.0)) for s in self.common])
-        table = self.monomial_table(channels)
-        out = np.zeros((p.shape[0], len(channels)))
         if not need:
-            return out
-        for lo in range(0, p.shape[0], _CHUNK):
-            K = self.coefficients(p[lo : lo + _CHUNK], common, backend, frame, kernel_components)
-            start = 0
-            for c in need:
-                width = self.columns[c].size
-                if width:
-                    out[lo : lo + _CHUNK] += weights[c] * (K[:, start : start + width] @ table[self.rows[c]])
-                start += width
-        return out
+            return np.zeros((p.shape[0], len(channels)))
+        return self.evaluate(p, channels, backend, frame, need) @ weights[list(need)]
 
 
 def _on_beam_axis(p: np.ndarray) -> bool:

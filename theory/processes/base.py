@@ -20,7 +20,7 @@ import copy
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Literal, Mapping, Sequence, TypeVar
+from typing import Literal, Mapping, Sequence, TypeVar
 
 import numpy as np
 import sympy as sp
@@ -29,7 +29,7 @@ from theory.cuts import Cuts
 from theory.errors import InvalidParameterError, KinematicsError, UnknownNameError, did_you_mean
 from theory.morphing import monomial_values, monomials
 from theory.observables import pair_observables
-from theory.processes._compile import CompiledComponents, MissingKernelError, NotPolynomialError
+from theory.processes._compile import CompiledComponents, MissingKernelError
 from theory.sm import SM, SMInputs
 
 __all__ = [
@@ -119,7 +119,7 @@ class Process:
 
     # cached SymPy objects are rebuilt on demand; a pickled copy (a worker process) carries the
     # compiled kernels instead
-    _UNPICKLED = ("component_expressions", "_numeric", "momenta", "theta_symbols")
+    _UNPICKLED = ("component_expressions", "momenta", "theta_symbols")
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
@@ -212,13 +212,6 @@ class Process:
         return total
 
     @cached_property
-    def _numeric(self) -> Callable:
-        """Plain ``lambdify`` of every component (couplings as arguments): the fallback for
-        expressions that are not polynomials in their channel couplings."""
-        args = [s for label in self.labels for s in self.momenta[label]] + list(self.coupling_symbols)
-        return sp.lambdify(args, self.component_expressions, modules="numpy", cse=True)
-
-    @cached_property
     def _compiled_cache(self) -> dict:
         # shared with the copies ``with_sm`` makes (the expressions are the same)
         return {}
@@ -232,20 +225,16 @@ class Process:
         """Coupling symbols whose values differ between this process's channels."""
         return self._varying
 
-    def compiled(self) -> CompiledComponents | None:
-        """The compiled components (built once, seconds for large processes), or None when the
-        expressions are not polynomials in the channel couplings (then ``lambdify`` serves)."""
+    def compiled(self) -> CompiledComponents:
+        """The compiled components (built once; kernels are generated per channel pattern on first use)."""
         varying = self.varying_couplings()
         key = tuple(s.name for s in varying)
         cache = self._compiled_cache
         with _COMPILE_LOCK:
             if key not in cache:
-                try:
-                    cache[key] = CompiledComponents(self.component_expressions,
-                                                    [self.momenta[label] for label in self.labels],
-                                                    self.coupling_symbols, varying)
-                except NotPolynomialError:
-                    cache[key] = None
+                cache[key] = CompiledComponents(self.component_expressions,
+                                                [self.momenta[label] for label in self.labels],
+                                                self.coupling_symbols, varying)
             return cache[key]
 
     def check_theta(self, theta: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -284,31 +273,22 @@ class Process:
     def components_for_channels(self, p: np.ndarray, channels: Sequence[Channel]) -> np.ndarray:
         """A_c(z) for several channels at once, shape (n_events, n_channels, n_components).
 
-        The kinematic coefficient functions are evaluated once per event and the channels enter
-        through one matrix product with their coupling monomials (``theory.processes._compile``);
+        The event part of the expressions (trace contractions, propagators) is evaluated once per
+        event and only the coupling-dependent rest per channel (``theory.processes._compile``);
         channels that differ in a coupling common to all of this process's own channels (e.g. a
         channel with the Z switched off) are evaluated in separate batches."""
         p = self._check_momenta(p)
         channels = list(channels)
-        if not channels:
-            return np.empty((p.shape[0], 0, self.n_components))
-        comp = self.compiled()
         out = np.empty((p.shape[0], len(channels), self.n_components))
-        if comp is None:
-            for j, ch in enumerate(channels):
-                out[:, j] = self._lambdified(p, ch)
-            return out
-        batches: dict[tuple, list[int]] = {}
-        for j, ch in enumerate(channels):
-            batches.setdefault(tuple(float(ch.couplings.get(s.name, 0.0)) for s in comp.common), []).append(j)
-        try:
-            if len(batches) == 1:
-                return comp.evaluate(p, channels)
-            for idx in batches.values():
-                out[:, idx] = comp.evaluate(p, [channels[j] for j in idx])
-        except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
-            self._compiled_cache.clear()
-            return self.components_for_channels(p, channels)
+        batches = self._batches(channels)
+        for idx in batches:
+            try:
+                if len(batches) == 1:  # every channel at once: no copy
+                    return self.compiled().evaluate(p, channels)
+                out[:, idx] = self.compiled().evaluate(p, [channels[j] for j in idx])
+            except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
+                self._compiled_cache.clear()
+                return self.components_for_channels(p, channels)
         return out
 
     def combined_components(self, p: np.ndarray, channels: Sequence[Channel], weights: Sequence[float]) -> np.ndarray:
@@ -320,26 +300,22 @@ class Process:
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (self.n_components,):
             raise InvalidParameterError(f"weights must have one value per component ({self.n_components}), got shape {weights.shape}")
-        comp = self.compiled()
-        if comp is None or not channels:
-            return self.components_for_channels(p, channels) @ weights
         out = np.empty((p.shape[0], len(channels)))
-        batches: dict[tuple, list[int]] = {}
-        for j, ch in enumerate(channels):
-            batches.setdefault(tuple(float(ch.couplings.get(s.name, 0.0)) for s in comp.common), []).append(j)
-        for idx in batches.values():
+        for idx in self._batches(channels):
             try:
-                out[:, idx] = comp.evaluate_combined(p, [channels[j] for j in idx], weights)
+                out[:, idx] = self.compiled().evaluate_combined(p, [channels[j] for j in idx], weights)
             except MissingKernelError:
                 self._compiled_cache.clear()
                 return self.combined_components(p, channels, weights)
         return out
 
-    def _lambdified(self, p: np.ndarray, channel: Channel) -> np.ndarray:
-        couplings = [channel.couplings.get(s.name, 0.0) for s in self.coupling_symbols]
-        cols = [p[:, i, j] for i in range(self.n_particles) for j in range(4)]
-        values = self._numeric(*cols, *couplings)
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (p.shape[0],)) for v in values], axis=-1)
+    def _batches(self, channels: list[Channel]) -> list[list[int]]:
+        """Indices of the channels that agree on every coupling common to this process's channels."""
+        common = self.compiled().common
+        batches: dict[tuple, list[int]] = {}
+        for j, ch in enumerate(channels):
+            batches.setdefault(tuple(float(ch.couplings.get(s.name, 0.0)) for s in common), []).append(j)
+        return list(batches.values())
 
     def amplitude2(self, p: np.ndarray, theta: Sequence[float], channel: Channel | None = None) -> np.ndarray:
         """Averaged |M|^2 at Wilson coefficients theta."""

@@ -67,10 +67,20 @@ def _sym(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
 
-def _contract(S1, A1, S2, A2, X, Y) -> sp.Expr:
-    """Re sum L1^{mu mu'} L2^{nu nu'} X_{mu nu} Y_{mu' nu'} for Hermitian line tensors L = S + iA."""
-    core = S1.T * X * S2 - A1.T * X * A2
+def _contract(L1: sp.Matrix, L2: sp.Matrix, X: sp.Matrix, Y: sp.Matrix) -> sp.Expr:
+    """sum L1^{mu mu'} L2^{nu nu'} X_{mu nu} Y_{mu' nu'} for real line tensors L1, L2."""
+    core = L1.T * X * L2
     return sum(core[i, j] * Y[i, j] for i in range(4) for j in range(4))
+
+
+def line_parts(p_in: list, p_out: list) -> tuple[sp.Matrix, sp.Matrix]:
+    """(S, A): real and imaginary parts of the left-handed quark line tensor Tr[p_out g p_in g P_L].
+    The Dirac traces are polynomials with Gaussian-integer coefficients, so the parts separate
+    exactly. The right-handed projector and charge conjugation (an antiquark line, in <-> out) each
+    flip the sign of the Levi-Civita part A and leave S alone (tests/theory/test_wbf.py)."""
+    q = current_tensor(p_out, p_in, "L")
+    parts = [[q[i, j].as_real_imag() for j in range(4)] for i in range(4)]
+    return sp.Matrix(4, 4, lambda i, j: parts[i][j][0]), sp.Matrix(4, 4, lambda i, j: parts[i][j][1])
 
 
 class WBF(Process):
@@ -131,46 +141,48 @@ class WBF(Process):
         return 1 / (q2 - mass2)
 
     def _build_components(self) -> list[sp.Expr]:
-        """|M|^2 = sum over chiralities (c1, c2) and structures a, b of T_a T_b K_ab(c1, c2), with
-        K_ab = Re L1 L2 Gamma_a Gamma_b* the purely kinematic contraction of the vertex structures
-        and T_a = sum over boson pairs of couplings x propagators x vertex constants. In this
-        factorised form one evaluation of the K's serves every parton channel."""
+        """|M|^2 = 1/4 sum over chiralities (c1, c2) and structures a, b of T_a T_b K_ab(c1, c2), with
+        K_ab = Re L1 L2 Gamma_a Gamma_b* the kinematic contraction of the vertex structures and T_a the
+        amplitude coefficient of structure a (couplings x propagators x vertex constants, summed over
+        boson pairs).
+
+        The line tensors are L = S + i eta A with (S, A) those of a left-handed quark line and
+        eta = chi sigma: chi = +1 (L) or -1 (R), sigma = +1 (quark) or -1 (antiquark, the symbol
+        quark_a or quark_b set to 0). So K_ab = KS_ab - eta1 eta2 KA_ab, and
+            |M|^2_ab = 1/4 f_ab [KS_ab sum_{c1 c2} T_a T_b - sigma1 sigma2 KA_ab sum_{c1 c2} chi1 chi2 T_a T_b]
+        (f_ab = 1 for a = b, else 2): twelve contractions serve every chirality and every channel."""
         pa, pb, p1, p2, _ = (list(self.momenta[label]) for label in self.labels)
         k1 = [pa[i] - p1[i] for i in range(4)]
         k2 = [pb[i] - p2[i] for i in range(4)]
         q1sq, q2sq = minkowski(k1, k1), minkowski(k2, k2)
         G1, G2 = self._line_couplings(1), self._line_couplings(2)
-        # quark lines: Tr[p_out g p_in g P]; antiquark lines the same with in <-> out,
-        # selected numerically by quark_a, quark_b (1: quark, 0: antiquark).
-        sa, sb = _sym("quark_a"), _sym("quark_b")
+        sigma1, sigma2 = 2 * _sym("quark_a") - 1, 2 * _sym("quark_b") - 1
         structures = self._structures(k1, k2)
+        S1, A1 = line_parts(pa, p1)
+        S2, A2 = line_parts(pb, p2)
+        pairs = [(a, b) for a in range(3) for b in range(a, 3)]
+        KS = {(a, b): _contract(S1, S2, structures[a], structures[b]) for a, b in pairs}
+        KA = {(a, b): _contract(A1, A2, structures[a], structures[b]) for a, b in pairs}
 
-        def line_tensor(p_in, p_out, is_quark, chir):
-            """(Re, Im) of the spin-summed line tensor; the Dirac traces are polynomials with
-            Gaussian-integer coefficients, so real and imaginary parts separate exactly."""
-            q = current_tensor(p_out, p_in, chir)
-            aq = current_tensor(p_in, p_out, chir)
-            parts = [[[e.as_real_imag() for e in (q[i, j], aq[i, j])] for j in range(4)] for i in range(4)]
-            re = sp.Matrix(4, 4, lambda i, j: is_quark * parts[i][j][0][0] + (1 - is_quark) * parts[i][j][1][0])
-            im = sp.Matrix(4, 4, lambda i, j: is_quark * parts[i][j][0][1] + (1 - is_quark) * parts[i][j][1][1])
-            return re, im
-
-        terms = {tuple(k): sp.Integer(0) for k in self.powers.tolist()}
+        chi = {"L": 1, "R": -1}
+        TT = {ab: sp.Integer(0) for ab in pairs}
+        TT_chi = {ab: sp.Integer(0) for ab in pairs}
         for c1, c2 in product("LR", repeat=2):
-            S1, A1 = line_tensor(pa, p1, sa, c1)
-            S2, A2 = line_tensor(pb, p2, sb, c2)
-
-            K = {(a, b): _contract(S1, A1, S2, A2, structures[a], structures[b]) for a in range(3) for b in range(a, 3)}
-            # amplitude coefficient of structure a for this chirality pair, summed over boson pairs
             T = [sum(G1[(P[0], c1)] * G2[(P[1], c2)] * self._propagator(P[0], q1sq) * self._propagator(P[1], q2sq)
                      * self._pair_constants(P)[a] for P in _PAIRS) for a in range(3)]
-            for k in self.powers.tolist():
-                # structure indices: SM (0, 0); linear in theta_i (0, i); quadratic (i, j)
-                a, b = ([0, 0] + [i + 1 for i, e in enumerate(k) for _ in range(e)])[-2:]
-                # linear and mixed quadratic terms appear twice in |sum_c theta_c T_c|^2
-                terms[tuple(k)] += (1 if a == b else 2) * T[a] * T[b] * K[(min(a, b), max(a, b))]
-        # average over the 4 initial helicity states; colour: 9 / 9 = 1
-        return [terms[tuple(k)] / 4 for k in self.powers.tolist()]
+            for a, b in pairs:
+                TT[(a, b)] += T[a] * T[b]
+                TT_chi[(a, b)] += chi[c1] * chi[c2] * T[a] * T[b]
+
+        out = []
+        for k in self.powers.tolist():
+            # structure indices: SM (0, 0); linear in theta_i (0, i); quadratic (i, j)
+            a, b = ([0, 0] + [i + 1 for i, e in enumerate(k) for _ in range(e)])[-2:]
+            # linear and mixed quadratic terms appear twice in |sum_c theta_c T_c|^2
+            f = 1 if a == b else 2
+            # average over the 4 initial helicity states; colour: 9 / 9 = 1
+            out.append(f * (KS[(a, b)] * TT[(a, b)] - sigma1 * sigma2 * KA[(a, b)] * TT_chi[(a, b)]) / 4)
+        return out
 
     # ---------------------------------------------------------------- channels
     def _coupling_values(self) -> dict[str, float]:
