@@ -11,9 +11,19 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["group_densities", "group_luminosities"]
+__all__ = ["draw_channels", "group_densities"]
 
 _NUMBA: dict | None = None
+_BLOCK = 256  # events per block of the density loop
+
+
+def _count_below(cdf: np.ndarray, width: int, threshold: float) -> int:
+    """How many of cdf[:width] lie below threshold, at most width - 1 (the drawn index)."""
+    k = 0
+    for i in range(width):
+        if cdf[i] < threshold:
+            k += 1
+    return min(k, width - 1)
 
 
 def _numba_loops() -> dict:
@@ -25,59 +35,106 @@ def _numba_loops() -> dict:
         if kernel_backend() == "numba":
             from numba import njit
 
+            count_below = njit(cache=True, nogil=True)(_count_below)
+
             @njit(cache=True, nogil=True)
-            def lum_loop(fa, fb, a, b, g, s, out):  # pragma: no cover - compiled
-                for k in range(a.shape[0]):  # contiguous rows: the inner loop vectorises
-                    for n in range(fa.shape[1]):
-                        out[g[k], n] += s[k] * fa[a[k], n] * fb[b[k], n]
+            def density_loop(fa, fb, a, b, g, s, comps, lum0, out):  # pragma: no cover - compiled
+                n_scales, n_events = fa.shape[0], fa.shape[2]
+                n_groups, n_comp = comps.shape[1], comps.shape[2]
+                lum = np.empty((n_groups, _BLOCK))
+                # blocks of events keep the luminosities in cache; channels and groups are summed
+                # in order, as in the numpy version
+                for lo in range(0, n_events, _BLOCK):
+                    hi = min(lo + _BLOCK, n_events)
+                    for j in range(n_scales):
+                        lum[:, : hi - lo] = 0.0
+                        for k in range(a.shape[0]):
+                            gk, ak, bk, sk = g[k], a[k], b[k], s[k]
+                            for n in range(lo, hi):
+                                lum[gk, n - lo] += sk * fa[j, ak, n] * fb[j, bk, n]
+                        if j == 0:
+                            lum0[:, lo:hi] = lum[:, : hi - lo]
+                        for n in range(lo, hi):
+                            for c in range(n_comp):
+                                acc = 0.0
+                                for q in range(n_groups):
+                                    acc += lum[q, n - lo] * comps[n, q, c]
+                                out[n, j, c] = acc
                 return out
 
             @njit(cache=True, nogil=True)
-            def contract_loop(lum, comps, out):  # pragma: no cover - compiled
-                for n in range(comps.shape[0]):
-                    for c in range(comps.shape[2]):
-                        acc = 0.0
-                        for g in range(comps.shape[1]):
-                            acc += lum[g, n] * comps[n, g, c]
-                        out[n, c] = acc
+            def draw_loop(gw, u1, u2, members, a, b, s, fa, fb, cdf, out):  # pragma: no cover - compiled
+                n_g, width = gw.shape[1], members.shape[1]
+                for n in range(gw.shape[0]):
+                    acc = 0.0
+                    for k in range(n_g):
+                        acc += gw[n, k]
+                        cdf[k] = acc
+                    g = count_below(cdf, n_g, u1[n] * acc)
+                    acc = 0.0
+                    for k in range(width):
+                        m = members[g, k]
+                        if m >= 0:
+                            acc += fa[a[m], n] * fb[b[m], n] * s[m]
+                        else:
+                            acc += 0.0
+                        cdf[k] = acc
+                    k = count_below(cdf, width, u2[n] * acc)
+                    out[n] = max(members[g, k], 0)
                 return out
 
-            _NUMBA = {"lum": lum_loop, "contract": contract_loop}
+            _NUMBA = {"densities": density_loop, "draw": draw_loop}
     return _NUMBA
-
-
-def group_luminosities(fa: np.ndarray, fb: np.ndarray, a: np.ndarray, b: np.ndarray, g: np.ndarray, s: np.ndarray,
-                       n_groups: int) -> np.ndarray:
-    """sum over channels k of group g: s_k fa[a_k] fb[b_k], shape (n_groups, N), for parton densities
-    fa, fb of shape (n_partons, N); channels are summed in their order (a, b, g, s: per-channel
-    parton indices, group, symmetry factor)."""
-    out = np.zeros((n_groups, fa.shape[1]))
-    loop = _numba_loops().get("lum")
-    if loop is not None:
-        return loop(np.ascontiguousarray(fa), np.ascontiguousarray(fb), a, b, g, s, out)
-    for k in range(a.shape[0]):
-        out[g[k]] += s[k] * fa[a[k]] * fb[b[k]]
-    return out
 
 
 def group_densities(fas: Sequence[np.ndarray], fbs: Sequence[np.ndarray], a: np.ndarray, b: np.ndarray,
                     g: np.ndarray, s: np.ndarray, comps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per scale j: sum_g L_jg A_gc with the group luminosities L_j of (fas[j], fbs[j]), shape
-    (N, n_scales, C); and L_0 (n_groups, N), for the flavour draw. comps: (N, n_groups, C)."""
+    """Per scale j: sum_g L_jg A_gc with the group luminosities L_jg = sum over the channels k of
+    group g of s_k fa_j[a_k] fb_j[b_k] (parton densities fas[j], fbs[j] of shape (n_partons, N)),
+    shape (N, n_scales, C); and L_0 (n_groups, N), for the flavour draw. comps: (N, n_groups, C)."""
     n, n_groups, n_comp = comps.shape
     out = np.empty((n, len(fas), n_comp))
-    loop = _numba_loops().get("contract")
-    comps = np.ascontiguousarray(comps)
-    lum0 = None
+    lum0 = np.zeros((n_groups, n))
+    loop = _numba_loops().get("densities")
+    if loop is not None:
+        return lum0, loop(np.stack(fas), np.stack(fbs), a, b, g, s, np.ascontiguousarray(comps), lum0, out)
     for j, (fa, fb) in enumerate(zip(fas, fbs)):
-        lum = group_luminosities(fa, fb, a, b, g, s, n_groups)
+        lum = np.zeros((n_groups, n))
+        for k in range(a.shape[0]):
+            lum[g[k]] += s[k] * fa[a[k]] * fb[b[k]]
         lum0 = lum if j == 0 else lum0
-        if loop is not None:
-            out[:, j] = loop(lum, comps, np.empty((n, n_comp)))
-        else:
-            acc = np.zeros((n, n_comp))
-            for k in range(n_groups):
-                acc += lum[k, :, None] * comps[:, k, :]
-            out[:, j] = acc
-    assert lum0 is not None
+        acc = np.zeros((n, n_comp))
+        for q in range(n_groups):
+            acc += lum[q, :, None] * comps[:, q, :]
+        out[:, j] = acc
     return lum0, out
+
+
+def _pick(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index drawn per row with probability proportional to the row's weights (u uniform in [0, 1))."""
+    cdf = np.cumsum(weights, axis=1)
+    return np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), weights.shape[1] - 1)
+
+
+def draw_channels(group_weights: np.ndarray, u1: np.ndarray, u2: np.ndarray, members: np.ndarray, a: np.ndarray,
+                  b: np.ndarray, s: np.ndarray, fa: np.ndarray | None, fb: np.ndarray | None) -> np.ndarray:
+    """Channel of each event in two stages: a group with probability proportional to
+    group_weights (N, n_groups) using u1, then one of its members (rows of ``members``, -1 padded)
+    with weights s_k fa[a_k] fb[b_k] (parton densities (n_partons, N); s_k alone without them) using u2."""
+    n = group_weights.shape[0]
+    loop = _numba_loops().get("draw")
+    if loop is not None and fa is not None and fb is not None and n:
+        cdf = np.empty(max(group_weights.shape[1], members.shape[1]))
+        return loop(np.ascontiguousarray(group_weights), u1, u2, members, a, b, s, np.ascontiguousarray(fa),
+                    np.ascontiguousarray(fb), cdf, np.empty(n, dtype=np.int64))
+    g = _pick(group_weights, u1)
+    rows = members[g]  # (n, width), -1 padded
+    valid = rows >= 0
+    safe = np.where(valid, rows, 0)
+    if fa is not None and fb is not None:
+        w = fa[a[safe], np.arange(n)[:, None]] * fb[b[safe], np.arange(n)[:, None]]
+        w = w * s[safe]
+    else:
+        w = s[safe].astype(float)
+    k = _pick(np.where(valid, w, 0.0), u2)
+    return np.take_along_axis(safe, k[:, None], axis=1)[:, 0]

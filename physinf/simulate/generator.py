@@ -32,7 +32,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from physinf._version import __version__
-from physinf.simulate._fast import group_densities, group_luminosities
+from physinf.simulate._fast import draw_channels, group_densities
 from physinf.simulate.config import GenerationConfig
 from physinf.simulate.events import EventSample
 from physinf.simulate.model import ComponentModel
@@ -87,6 +87,8 @@ class Integrand:
             self.group_of[[i for i, _ in group]] = k
         self.representatives = [g[0][1] for g in self.groups]
         self.symmetry = np.array([ch.symmetry_factor for ch in channels])
+        # parton index of each channel's beams in the PDF rows (unused at a lepton collider)
+        self.a_index = self.b_index = np.zeros(len(channels), dtype=int)
         if process.collider == "pp":
             if pdf is None:
                 raise InvalidParameterError("a hadron-collider process needs a PDF set")
@@ -106,10 +108,6 @@ class Integrand:
     def _pdfs(self, x: np.ndarray, mus: list[np.ndarray]) -> list[np.ndarray]:
         """Number densities f(x, mu) of every parton, (n_partons, N), for each scale in mus."""
         return [self.pdf.xfxQ_all(x, mu, pids=self.partons) / x for mu in mus]
-
-    def _group_luminosities(self, fa: np.ndarray, fb: np.ndarray) -> np.ndarray:
-        """sum_{ch in group} S_ch f_a f_b, (N, n_groups)."""
-        return group_luminosities(fa, fb, self.a_index, self.b_index, self.group_of, self.symmetry, len(self.groups)).T
 
     def _luminosities(self, x1: np.ndarray, x2: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """f_a(x1) f_b(x2) S_ch per channel, (N, n_channels); zero outside 0 < x < 1."""
@@ -147,12 +145,14 @@ class Integrand:
             else:
                 comb[lo : lo + _CHUNK] = self.process.components_for_channels(part, self.representatives) @ weights
         if self.process.collider == "pp":
-            (fa,), (fb,) = self._pdfs(x1k, [self._scale(pk)]), self._pdfs(x2k, [self._scale(pk)])
-            lum = self._group_luminosities(fa, fb)
+            mu = [self._scale(pk)]
+            _, dens = group_densities(self._pdfs(x1k, mu), self._pdfs(x2k, mu), self.a_index, self.b_index,
+                                      self.group_of, self.symmetry, comb[:, :, None])
+            total = dens[:, 0, 0]
         else:
-            lum = np.bincount(self.group_of, self.symmetry)[None, :]
+            total = comb @ np.bincount(self.group_of, self.symmetry)
         pref = jac[keep] / (2.0 * x1k * x2k * self.sqrt_s**2) * GEV2_TO_PB
-        out[keep] = np.sum(lum * comb, axis=1) * pref
+        out[keep] = total * pref
         return out
 
     def _scale(self, p: np.ndarray) -> np.ndarray:
@@ -201,32 +201,19 @@ class Integrand:
         dens[keep] = per_scale[:, 0] * pref[:, None]
         varied[keep] = per_scale[:, 1:] * pref[:, None, None]
         if rng is not None:
-            pdg[keep] = self._draw_flavours(lum0 * comps[:, :, 0], None if fas is None else fas[0].T,
-                                            None if fbs is None else fbs[0].T, rng)
+            pdg[keep] = self._draw_flavours(lum0 * comps[:, :, 0], None if fas is None else fas[0],
+                                            None if fbs is None else fbs[0], rng)
         return p, dens, pdg, x1, x2, varied
 
     def _draw_flavours(self, group_weights: np.ndarray, fa: np.ndarray | None, fb: np.ndarray | None,
                        rng: np.random.Generator) -> np.ndarray:
-        """Channel of each event with probability proportional to its SM weight: first the coupling
-        group (weights lum_g A_0,g), then a channel of that group (weights S f_a f_b)."""
+        """Flavours of each event's channel, drawn with probability proportional to its SM weight: first
+        the coupling group (weights lum_g A_0,g), then a channel of that group (weights S f_a f_b; parton
+        densities (n_partons, N))."""
         n = group_weights.shape[0]
-        g = _pick(group_weights, rng.uniform(size=n))
-        members = self.members[g]  # (n, width), -1 padded
-        valid = members >= 0
-        safe = np.where(valid, members, 0)
-        if fa is not None:
-            w = np.take_along_axis(fa, self.a_index[safe], axis=1) * np.take_along_axis(fb, self.b_index[safe], axis=1)
-            w = w * self.symmetry[safe]
-        else:
-            w = self.symmetry[safe].astype(float)
-        k = _pick(np.where(valid, w, 0.0), rng.uniform(size=n))
-        return self.flavour_table[np.take_along_axis(safe, k[:, None], axis=1)[:, 0]]
-
-
-def _pick(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Index drawn per row with probability proportional to the row's weights (u uniform in [0, 1))."""
-    cdf = np.cumsum(weights, axis=1)
-    return np.minimum((cdf < (u * cdf[:, -1])[:, None]).sum(axis=1), weights.shape[1] - 1)
+        u1, u2 = rng.uniform(size=n), rng.uniform(size=n)
+        return self.flavour_table[draw_channels(group_weights, u1, u2, self.members, self.a_index, self.b_index,
+                                                self.symmetry, fa, fb)]
 
 
 # ---------------------------------------------------------------------------- stages

@@ -141,3 +141,25 @@ def test_w_fusion_cp_odd_ratio_has_the_closed_form(wbf, rng, name, structure):
         form = 1 / (2 * minkowski(pa, p2)) + 1 / (2 * minkowski(pb, p1))
     ratio = comps[:, k] / comps[:, 0] / (eps(pa, pb, p1, p2) * form)
     assert np.std(ratio) < 1e-9 * abs(np.mean(ratio))
+
+
+def test_line_tensor_signs_under_chirality_and_charge_conjugation(wbf):
+    # WBF writes every chirality and antiquark line through the left-handed quark line's (S, A)
+    # (theory.processes.wbf.line_parts): P_R and in <-> out must each flip A and keep S. Checked on
+    # the Dirac traces themselves, exactly (polynomials: the differences expand to zero).
+    import sympy as sp
+
+    from theory.dirac import current_tensor
+    from theory.processes.wbf import line_parts
+
+    pa, p1 = list(wbf.momenta["pa"]), list(wbf.momenta["p1"])
+    S, A = line_parts(pa, p1)
+    right = current_tensor(p1, pa, "R")
+    antiquark = current_tensor(pa, p1, "L")
+    for i in range(4):
+        for j in range(4):
+            for other in (right, antiquark):
+                re, im = other[i, j].as_real_imag()
+                assert sp.expand(re - S[i, j]) == 0
+                assert sp.expand(im + A[i, j]) == 0
+    assert any(sp.expand(A[i, j]) != 0 for i in range(4) for j in range(4))  # the signs matter
