@@ -7,8 +7,6 @@ avoids the (events x channels) temporaries of the numpy version. The numba kerne
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
 __all__ = ["draw_channels", "group_densities"]
@@ -39,7 +37,7 @@ def _numba_loops() -> dict:
 
             @njit(cache=True, nogil=True)
             def density_loop(fa, fb, a, b, g, s, comps, lum0, out):  # pragma: no cover - compiled
-                n_scales, n_events = fa.shape[0], fa.shape[2]
+                n_scales, n_events = fa.shape[1], fa.shape[2]
                 n_groups, n_comp = comps.shape[1], comps.shape[2]
                 lum = np.empty((n_groups, _BLOCK))
                 # blocks of events keep the luminosities in cache; channels and groups are summed
@@ -51,7 +49,7 @@ def _numba_loops() -> dict:
                         for k in range(a.shape[0]):
                             gk, ak, bk, sk = g[k], a[k], b[k], s[k]
                             for n in range(lo, hi):
-                                lum[gk, n - lo] += sk * fa[j, ak, n] * fb[j, bk, n]
+                                lum[gk, n - lo] += sk * fa[ak, j, n] * fb[bk, j, n]
                         if j == 0:
                             lum0[:, lo:hi] = lum[:, : hi - lo]
                         for n in range(lo, hi):
@@ -87,21 +85,23 @@ def _numba_loops() -> dict:
     return _NUMBA
 
 
-def group_densities(fas: Sequence[np.ndarray], fbs: Sequence[np.ndarray], a: np.ndarray, b: np.ndarray,
-                    g: np.ndarray, s: np.ndarray, comps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def group_densities(fa: np.ndarray, fb: np.ndarray, a: np.ndarray, b: np.ndarray, g: np.ndarray, s: np.ndarray,
+                    comps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per scale j: sum_g L_jg A_gc with the group luminosities L_jg = sum over the channels k of
-    group g of s_k fa_j[a_k] fb_j[b_k] (parton densities fas[j], fbs[j] of shape (n_partons, N)),
-    shape (N, n_scales, C); and L_0 (n_groups, N), for the flavour draw. comps: (N, n_groups, C)."""
+    group g of s_k fa[a_k, j] fb[b_k, j] (parton densities (n_partons, n_scales, N)), shape
+    (N, n_scales, C); and L_0 (n_groups, N), for the flavour draw. comps: (N, n_groups, C)."""
     n, n_groups, n_comp = comps.shape
-    out = np.empty((n, len(fas), n_comp))
+    n_scales = fa.shape[1]
+    out = np.empty((n, n_scales, n_comp))
     lum0 = np.zeros((n_groups, n))
     loop = _numba_loops().get("densities")
     if loop is not None:
-        return lum0, loop(np.stack(fas), np.stack(fbs), a, b, g, s, np.ascontiguousarray(comps), lum0, out)
-    for j, (fa, fb) in enumerate(zip(fas, fbs)):
+        fa, fb, comps = np.ascontiguousarray(fa), np.ascontiguousarray(fb), np.ascontiguousarray(comps)
+        return lum0, loop(fa, fb, a, b, g, s, comps, lum0, out)
+    for j in range(n_scales):
         lum = np.zeros((n_groups, n))
         for k in range(a.shape[0]):
-            lum[g[k]] += s[k] * fa[a[k]] * fb[b[k]]
+            lum[g[k]] += s[k] * fa[a[k], j] * fb[b[k], j]
         lum0 = lum if j == 0 else lum0
         acc = np.zeros((n, n_comp))
         for q in range(n_groups):

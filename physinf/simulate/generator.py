@@ -105,9 +105,12 @@ class Integrand:
                                       dtype=np.int32)[:, : process.n_particles]
 
     # ------------------------------------------------------------------ parton luminosities
-    def _pdfs(self, x: np.ndarray, mus: list[np.ndarray]) -> list[np.ndarray]:
-        """Number densities f(x, mu) of every parton, (n_partons, N), for each scale in mus."""
-        return [self.pdf.xfxQ_all(x, mu, pids=self.partons) / x for mu in mus]
+    def _pdfs(self, x: np.ndarray, mus: list[np.ndarray]) -> np.ndarray:
+        """Number densities f(x, mu) of every parton at each scale in mus, (n_partons, n_scales, N):
+        one interpolation call for all scales."""
+        n = x.shape[0]
+        xs = np.tile(x, len(mus))
+        return (self.pdf.xfxQ_all(xs, np.concatenate(mus), pids=self.partons) / xs).reshape(-1, len(mus), n)
 
     def _luminosities(self, x1: np.ndarray, x2: np.ndarray, mu: np.ndarray) -> np.ndarray:
         """f_a(x1) f_b(x2) S_ch per channel, (N, n_channels); zero outside 0 < x < 1."""
@@ -116,7 +119,7 @@ class Integrand:
             return np.ones((x1.shape[0], n_ch)) * self.symmetry
         ok = (x1 > 0) & (x1 < 1) & (x2 > 0) & (x2 < 1)
         xa, xb = np.where(ok, x1, 0.5), np.where(ok, x2, 0.5)
-        (fa,), (fb,) = self._pdfs(xa, [mu]), self._pdfs(xb, [mu])
+        fa, fb = self._pdfs(xa, [mu])[:, 0], self._pdfs(xb, [mu])[:, 0]
         lum = (fa[self.a_index] * fb[self.b_index]).T * self.symmetry
         return np.where(ok[:, None], lum, 0.0)
 
@@ -201,8 +204,8 @@ class Integrand:
         dens[keep] = per_scale[:, 0] * pref[:, None]
         varied[keep] = per_scale[:, 1:] * pref[:, None, None]
         if rng is not None:
-            pdg[keep] = self._draw_flavours(lum0 * comps[:, :, 0], None if fas is None else fas[0],
-                                            None if fbs is None else fbs[0], rng)
+            pdg[keep] = self._draw_flavours(lum0 * comps[:, :, 0], None if fas is None else fas[:, 0],
+                                            None if fbs is None else fbs[:, 0], rng)
         return p, dens, pdg, x1, x2, varied
 
     def _draw_flavours(self, group_weights: np.ndarray, fa: np.ndarray | None, fb: np.ndarray | None,

@@ -149,9 +149,8 @@ def test_luminosity_and_flavour_loops_in_numba_give_the_numpy_bits(monkeypatch):
     n, n_groups, n_partons, n_channels = 3001, 20, 11, 132
     a, b = rng.integers(0, n_partons, n_channels), rng.integers(0, n_partons, n_channels)
     g, s = rng.integers(0, n_groups, n_channels), rng.uniform(0.5, 1.0, n_channels)
-    fas = [rng.uniform(size=(n_partons, n)) for _ in range(3)]
-    fbs = [rng.uniform(size=(n_partons, n)) for _ in range(3)]
-    fas[0][2, ::5] = -1e-3
+    fa, fb = rng.uniform(size=(n_partons, 3, n)), rng.uniform(size=(n_partons, 3, n))
+    fa[2, 0, ::5] = -1e-3
     comps = rng.normal(size=(n, n_groups, 6))
     members = np.array([[rng.integers(0, n_channels) if k <= j % 9 else -1 for k in range(9)] for j in range(n_groups)])
     weights = rng.uniform(size=(n, n_groups))
@@ -159,8 +158,8 @@ def test_luminosity_and_flavour_loops_in_numba_give_the_numpy_bits(monkeypatch):
     u1, u2 = rng.uniform(size=n), rng.uniform(size=n)
 
     def run():
-        lum0, dens = _fast.group_densities(fas, fbs, a, b, g, s, comps)
-        return lum0, dens, _fast.draw_channels(weights, u1, u2, members, a, b, s, fas[0], fbs[0])
+        lum0, dens = _fast.group_densities(fa, fb, a, b, g, s, comps)
+        return lum0, dens, _fast.draw_channels(weights, u1, u2, members, a, b, s, fa[:, 0], fb[:, 0])
 
     monkeypatch.setattr(_fast, "_NUMBA", None)
     fast = run()
@@ -171,7 +170,7 @@ def test_luminosity_and_flavour_loops_in_numba_give_the_numpy_bits(monkeypatch):
         np.testing.assert_array_equal(x, y)
     # and the numpy sums are the definition: L_0 and the densities at the first scale
     lum = np.zeros((n_groups, n))
-    np.add.at(lum, g, s[:, None] * fas[0][a] * fbs[0][b])
+    np.add.at(lum, g, s[:, None] * fa[a, 0] * fb[b, 0])
     np.testing.assert_allclose(plain[0], lum, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(plain[1][:, 0], np.einsum("gn,ngc->nc", lum, comps), rtol=1e-12, atol=1e-12)
 
