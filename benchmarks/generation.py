@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+REPEATS = 3  # alternating physinf / Pythia rate measurements per process
 SIZES = {  # quick, full
     "speed": (20_000, 200_000),
     "whole": ((20_000, 100_000), (100_000, 1_000_000)),
@@ -101,7 +102,7 @@ def warm_up(processes: list[str]) -> dict:
 
 def me_rate(sample) -> dict:
     """Matrix-element-only evaluations per CPU second: every coupling group of the process at the
-    sample's momenta (what one phase-space point costs in |M|^2), kernel + channel product."""
+    sample's momenta (what one phase-space point costs in |M|^2: the event part once, the coupling part per group)."""
     from physinf.simulate.generator import build_integrand
 
     integrand = build_integrand(sample.config)
@@ -139,7 +140,19 @@ def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia:
     """Weighted, whole-run and unweighted rates (per CPU second: one core; and per wall second),
     matrix element alone, time to 1 %, and Pythia's figures measured right after."""
     n = _size("speed" if process == "wbf" else "other", quick)
-    s, clock = staged_run(process, n, seed=1)
+    # physinf and Pythia alternate REPEATS times; each rate is the median of its repeats, so a
+    # burst of load from other jobs on the shared machine moves neither side alone
+    rounds = []
+    for r in range(REPEATS):
+        run = staged_run(process, n, seed=1 + r)
+        rate = run[0].provenance["n_points"] / run[1]["generate_cpu_s"]
+        rounds.append({"run": run, "events_per_s": rate, "events_per_wall_s": run[0].provenance["n_points"] / run[1]["generate_wall_s"]})
+        if pythia_key is not None:
+            from validation.pythia import pythia_rate
+
+            ref = pythia_rate(pythia_key, n_pythia, seed=2 + r)
+            rounds[-1]["pythia"] = ref
+    s, clock = rounds[0]["run"]
     n_pts = s.provenance["n_points"]
     rng = np.random.default_rng(3)
     c0 = time.process_time()
@@ -149,8 +162,11 @@ def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia:
         "n_points": n_pts,
         "n_events_after_cuts": len(s),
         **clock,
-        "events_per_s": n_pts / clock["generate_cpu_s"],
-        "events_per_wall_s": n_pts / clock["generate_wall_s"],
+        "events_per_s": float(np.median([r["events_per_s"] for r in rounds])),
+        "events_per_wall_s": float(np.median([r["events_per_wall_s"] for r in rounds])),
+        "repeats": [{"events_per_s": r["events_per_s"], "generate_cpu_s": r["run"][1]["generate_cpu_s"],
+                     **({"pythia_events_per_cpu_second": r["pythia"]["events_per_cpu_second"]} if "pythia" in r else {})}
+                    for r in rounds],
         "events_after_cuts_per_s": len(s) / clock["generate_cpu_s"],
         "events_per_s_incl_adaptation": n_pts / (clock["generate_cpu_s"] + clock["adapt_cpu_s"]),
         "sigma_pb": s.cross_section(),
@@ -162,10 +178,12 @@ def process_figures(process: str, quick: bool, pythia_key: str | None, n_pythia:
         "time_to_1pct": time_to_error(process, **FAST_ADAPT),
     }
     if pythia_key is not None:
-        from validation.pythia import pythia_rate, pythia_time_to_error
+        from validation.pythia import pythia_time_to_error
 
-        ref = pythia_rate(pythia_key, n_pythia, seed=2)
-        res["pythia"] = dict(ref)
+        ref = dict(rounds[0]["pythia"])
+        for key in ("events_per_second", "events_per_cpu_second"):
+            ref[key] = float(np.median([r["pythia"][key] for r in rounds]))
+        res["pythia"] = ref
         res["pythia"]["time_to_1pct"] = pythia_time_to_error(pythia_key, 0.01, seed=3)
         res["speed_ratio"] = res["events_per_s"] / ref["events_per_cpu_second"]
         res["speed_ratio_wall"] = res["events_per_wall_s"] / ref["events_per_second"]
@@ -330,7 +348,10 @@ def report(res: dict) -> str:
         f"load average {res['load_average_start']:.2f} at start, {res['load_average_end']:.2f} at end",
         f"WBF: {w['events_per_s']:,.0f} weighted events per CPU second after adaptation (Pythia 8 hard process "
         f"{w['pythia']['events_per_cpu_second']:,.0f}): ratio {res['speed_ratio']:.2f} (wall clock: "
-        f"{w['events_per_wall_s']:,.0f}/s vs {w['pythia']['events_per_second']:,.0f}/s, {w['speed_ratio_wall']:.2f})",
+        f"{w['events_per_wall_s']:,.0f}/s vs {w['pythia']['events_per_second']:,.0f}/s, {w['speed_ratio_wall']:.2f}); "
+        f"medians of {len(w['repeats'])} alternating runs, physinf "
+        + ", ".join(f"{r['events_per_s']:,.0f}" for r in w["repeats"]) + ", Pythia "
+        + ", ".join(f"{r['pythia_events_per_cpu_second']:,.0f}" for r in w["repeats"]),
         f"  |M|^2 only: {w['matrix_element']['points_per_second']:,.0f} points/s ({w['matrix_element']['channels']} channels, "
         f"{w['matrix_element']['channel_evaluations_per_second']:,.0f} channel evaluations/s)",
         f"  time to 1% on sigma (CPU): physinf {w['time_to_1pct']['cpu_s']:.2f} s, Pythia {w['pythia']['time_to_1pct']['cpu_s']:.2f} s "

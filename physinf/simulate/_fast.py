@@ -39,25 +39,26 @@ def _numba_loops() -> dict:
             def density_loop(fa, fb, a, b, g, s, comps, lum0, out):  # pragma: no cover - compiled
                 n_scales, n_events = fa.shape[1], fa.shape[2]
                 n_groups, n_comp = comps.shape[1], comps.shape[2]
-                lum = np.empty((n_groups, _BLOCK))
+                lum = np.empty((n_scales, n_groups, _BLOCK))
                 # blocks of events keep the luminosities in cache; channels and groups are summed
                 # in order, as in the numpy version
                 for lo in range(0, n_events, _BLOCK):
-                    hi = min(lo + _BLOCK, n_events)
+                    m = min(lo + _BLOCK, n_events) - lo
+                    lum[:, :, :m] = 0.0
                     for j in range(n_scales):
-                        lum[:, : hi - lo] = 0.0
                         for k in range(a.shape[0]):
-                            gk, ak, bk, sk = g[k], a[k], b[k], s[k]
-                            for n in range(lo, hi):
-                                lum[gk, n - lo] += sk * fa[ak, j, n] * fb[bk, j, n]
-                        if j == 0:
-                            lum0[:, lo:hi] = lum[:, : hi - lo]
-                        for n in range(lo, hi):
-                            for c in range(n_comp):
-                                acc = 0.0
-                                for q in range(n_groups):
-                                    acc += lum[q, n - lo] * comps[n, q, c]
-                                out[n, j, c] = acc
+                            sk, row = s[k], lum[j, g[k], :m]
+                            fa_k, fb_k = fa[a[k], j, lo : lo + m], fb[b[k], j, lo : lo + m]
+                            for n in range(m):  # contiguous slices: vectorised
+                                row[n] += sk * fa_k[n] * fb_k[n]
+                    lum0[:, lo : lo + m] = lum[0, :, :m]
+                    for n in range(lo, lo + m):
+                        out[n] = 0.0
+                        for q in range(n_groups):
+                            for j in range(n_scales):
+                                weight = lum[j, q, n - lo]
+                                for c in range(n_comp):
+                                    out[n, j, c] += weight * comps[n, q, c]
                 return out
 
             @njit(cache=True, nogil=True)
