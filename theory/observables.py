@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory.errors import KinematicsError
-from theory.kinematics import delta_phi_jj_signed, mandelstam, mass2, minkowski, pseudorapidity, pt, rapidity
+from theory.kinematics import component_major, delta_phi_jj_signed, mandelstam, mass2, minkowski, pseudorapidity, pt, rapidity
 from theory.sm import SM
 
 __all__ = ["dilepton_observables", "pair_observables", "wbf_invariants", "wbf_observables"]
@@ -105,6 +105,7 @@ def wbf_observables(momenta: np.ndarray, m_higgs: float = SM.mH, m_w: float = SM
     momenta = np.asarray(momenta, dtype=float)
     if momenta.ndim != 3 or momenta.shape[1:] != (5, 4):
         raise KinematicsError(f"WBF momenta must have shape (N, 5, 4) ordered (pa, pb, p1, p2, pH), got {momenta.shape}")
+    momenta = component_major(momenta)
     obs = pair_observables(momenta[:, 2], momenta[:, 3], "j")
     obs["sin_delta_phi_jj"] = np.sin(obs["delta_phi_jj"])  # the CP-odd structure, smooth across +-pi
     obs["cos_delta_phi_jj"] = np.cos(obs["delta_phi_jj"])

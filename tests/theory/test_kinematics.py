@@ -88,3 +88,15 @@ def test_gmu_scheme_and_running_alpha_s():
     with pytest.raises(Exception, match="below m_Z"):
         SMInputs(mW=95.0)
     assert math.isfinite(SM.alpha_s(50.0))
+
+
+def test_component_major_is_the_same_momenta_with_contiguous_components():
+    import numpy as np
+
+    from theory.kinematics import component_major
+
+    p = np.random.default_rng(0).normal(size=(7, 5, 4))
+    q = component_major(p)
+    assert q.shape == p.shape and np.array_equal(q, p)
+    assert q[:, 2, 1].flags.c_contiguous and not p[:, 2, 1].flags.c_contiguous
+    assert not np.shares_memory(q, p)  # a copy: the caller's array is never aliased

@@ -175,9 +175,11 @@ class GridPDF:
         pids = self.flavors if pids is None else tuple(self._pid(p) for p in pids)
         shape, xa, q2a = self._prepare(x, Q2)
         allv = self._eval(None, xa, q2a)  # (N, nf)
+        cols = [self._col.get(p) for p in pids]
+        if None not in cols:  # one gather; a transposed view, rows strided
+            return allv[:, cols].T.reshape((len(pids),) + shape)
         out = np.zeros((len(pids), xa.size))
-        for k, p in enumerate(pids):
-            c = self._col.get(p)
+        for k, c in enumerate(cols):
             if c is not None:
                 out[k] = allv[:, c]
         return out.reshape((len(pids),) + shape)
