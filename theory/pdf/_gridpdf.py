@@ -176,8 +176,9 @@ class GridPDF:
         shape, xa, q2a = self._prepare(x, Q2)
         allv = self._eval(None, xa, q2a)  # (N, nf)
         cols = [self._col.get(p) for p in pids]
-        if None not in cols:  # one gather; a transposed view, rows strided
-            return allv[:, cols].T.reshape((len(pids),) + shape)
+        present = [c for c in cols if c is not None]
+        if len(present) == len(cols):  # one gather; a transposed view, rows strided
+            return allv[:, present].T.reshape((len(pids),) + shape)
         out = np.zeros((len(pids), xa.size))
         for k, c in enumerate(cols):
             if c is not None:
