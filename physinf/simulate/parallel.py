@@ -73,6 +73,9 @@ def _payload(integrand: Any, integrator: Any, config: Any) -> bytes:
     model = None
     compiled = None
     if config.model == "exact":
+        prepare = getattr(proc, "prepare_kernels", None)
+        if prepare is not None:
+            prepare(integrand.representatives)  # the passes' kernel travels, built once here
         compiled = dict(getattr(proc, "_compiled_cache", None) or get_process(config.process)._compiled_cache)
     else:
         model = proc

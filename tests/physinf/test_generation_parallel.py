@@ -105,3 +105,23 @@ def test_bad_execution_settings_are_refused_before_any_work():
     pytest.importorskip("distributed", reason="needs the dist extra")
     with pytest.raises(InvalidParameterError, match="scheduler must be a dask.distributed.Client or a scheduler address"):
         generate("drell_yan", 1000, scheduler=42)
+
+
+def test_workers_receive_the_kernel_of_the_passes_ready_built():
+    # the payload carries the compiled kernel the passes use, so a worker evaluates without the
+    # SymPy expressions (it would otherwise rebuild them: seconds per worker for WBF)
+    import pickle
+
+    from physinf.simulate import GenerationConfig
+    from physinf.simulate.generator import adapt_grid, build_integrand
+    from physinf.simulate.parallel import _payload
+
+    config = GenerationConfig(process="drell_yan", n_points=2000, seed=3, **SMALL).resolved()
+    integrand = build_integrand(config)
+    grid, _ = adapt_grid(integrand, config)
+    data = pickle.loads(_payload(integrand, grid, config))
+    (shipped,) = data["compiled"].values()
+    assert shipped._expressions is None  # no SymPy travelled
+    p = np.ascontiguousarray(generate("drell_yan", 3000, seed=4, **SMALL).momenta[:50])
+    expected = integrand.process.components_for_channels(p, integrand.representatives)
+    np.testing.assert_array_equal(shipped.evaluate(p, integrand.representatives), expected)

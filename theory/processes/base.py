@@ -309,6 +309,17 @@ class Process:
                 return self.combined_components(p, channels, weights)
         return out
 
+    def prepare_kernels(self, channels: Sequence[Channel], frame: str = "beam") -> None:
+        """Build now the kernels that ``components_for_channels`` uses for these channels in ``frame``
+        (``"beam"``: momenta along the beam axis, as generated; or ``"general"``), e.g. before the
+        process is pickled to worker processes, which then evaluate without rebuilding the SymPy
+        expressions."""
+        channels = list(channels)
+        comp = self.compiled()
+        for idx in self._batches(channels):
+            patterns, _, _ = comp.patterns(comp.values([channels[j] for j in idx]))
+            comp.kernel(frame, patterns)
+
     def _batches(self, channels: list[Channel]) -> list[list[int]]:
         """Indices of the channels that agree on every coupling common to this process's channels."""
         common = self.compiled().common
