@@ -75,8 +75,6 @@ def _numba_loops() -> dict:
                         m = members[g, k]
                         if m >= 0:
                             acc += fa[a[m], n] * fb[b[m], n] * s[m]
-                        else:
-                            acc += 0.0
                         cdf[k] = acc
                     k = count_below(cdf, width, u2[n] * acc)
                     out[n] = max(members[g, k], 0)
@@ -133,8 +131,8 @@ def draw_channels(group_weights: np.ndarray, u1: np.ndarray, u2: np.ndarray, mem
     valid = rows >= 0
     safe = np.where(valid, rows, 0)
     if fa is not None and fb is not None:
-        w = fa[a[safe], np.arange(n)[:, None]] * fb[b[safe], np.arange(n)[:, None]]
-        w = w * s[safe]
+        event = np.arange(n)[:, None]
+        w = fa[a[safe], event] * fb[b[safe], event] * s[safe]
     else:
         w = s[safe].astype(float)
     k = _pick(np.where(valid, w, 0.0), u2)

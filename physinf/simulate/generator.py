@@ -61,7 +61,6 @@ __all__ = [
     "thaw_integrator",
 ]
 
-_CHUNK = 8192  # phase-space points per call of the compiled amplitude
 _ADAPT_STREAM = 0  # seed-sequence child of the adaptation; pass k uses child k + 1
 
 
@@ -124,8 +123,8 @@ class Integrand:
         return np.where(ok[:, None], lum, 0.0)
 
     def _components(self, p: np.ndarray) -> np.ndarray:
-        """Components of every coupling group, (N, n_groups, C) (the compiled kernels bound their own
-        temporaries)."""
+        """Components of every coupling group, (N, n_groups, C). The whole batch goes to the model:
+        models bound their own memory (compiled kernels work in chunks, surrogates in batches)."""
         return self.process.components_for_channels(p, self.representatives)
 
     def reference_density(self, u: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -140,13 +139,10 @@ class Integrand:
             return out
         pk, x1k, x2k = p[keep], x1[keep], x2[keep]
         combined = getattr(self.process, "combined_components", None)
-        comb = np.empty((pk.shape[0], len(self.groups)))
-        for lo in range(0, pk.shape[0], _CHUNK):
-            part = pk[lo : lo + _CHUNK]
-            if combined is not None:
-                comb[lo : lo + _CHUNK] = combined(part, self.representatives, weights)
-            else:
-                comb[lo : lo + _CHUNK] = self.process.components_for_channels(part, self.representatives) @ weights
+        if combined is not None:
+            comb = combined(pk, self.representatives, weights)
+        else:
+            comb = self._components(pk) @ weights
         if self.process.collider == "pp":
             mu = [self._scale(pk)]
             _, dens = group_densities(self._pdfs(x1k, mu), self._pdfs(x2k, mu), self.a_index, self.b_index,

@@ -279,17 +279,18 @@ class Process:
         channel with the Z switched off) are evaluated in separate batches."""
         p = self._check_momenta(p)
         channels = list(channels)
-        out = np.empty((p.shape[0], len(channels), self.n_components))
         batches = self._batches(channels)
-        for idx in batches:
-            try:
-                if len(batches) == 1:  # every channel at once: no copy
-                    return self.compiled().evaluate(p, channels)
-                out[:, idx] = self.compiled().evaluate(p, [channels[j] for j in idx])
-            except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
-                self._compiled_cache.clear()
-                return self.components_for_channels(p, channels)
-        return out
+        comp = self.compiled()
+        try:
+            if len(batches) == 1:  # every channel at once: no copy
+                return comp.evaluate(p, channels)
+            out = np.empty((p.shape[0], len(channels), self.n_components))
+            for idx in batches:
+                out[:, idx] = comp.evaluate(p, [channels[j] for j in idx])
+            return out
+        except MissingKernelError:  # a copy shipped to a worker meets momenta of another frame
+            self._compiled_cache.clear()
+            return self.components_for_channels(p, channels)
 
     def combined_components(self, p: np.ndarray, channels: Sequence[Channel], weights: Sequence[float]) -> np.ndarray:
         """sum_c weights_c A_c(z) for several channels at once, (n_events, n_channels): e.g. |M|^2 at
@@ -301,12 +302,13 @@ class Process:
         if weights.shape != (self.n_components,):
             raise InvalidParameterError(f"weights must have one value per component ({self.n_components}), got shape {weights.shape}")
         out = np.empty((p.shape[0], len(channels)))
-        for idx in self._batches(channels):
-            try:
-                out[:, idx] = self.compiled().evaluate_combined(p, [channels[j] for j in idx], weights)
-            except MissingKernelError:
-                self._compiled_cache.clear()
-                return self.combined_components(p, channels, weights)
+        comp = self.compiled()
+        try:
+            for idx in self._batches(channels):
+                out[:, idx] = comp.evaluate_combined(p, [channels[j] for j in idx], weights)
+        except MissingKernelError:
+            self._compiled_cache.clear()
+            return self.combined_components(p, channels, weights)
         return out
 
     def prepare_kernels(self, channels: Sequence[Channel], frame: str = "beam") -> None:
