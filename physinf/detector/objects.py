@@ -40,6 +40,7 @@ __all__ = [
     "MUON",
     "PHOTON",
     "Collection",
+    "check_observable",
     "cluster_antikt",
     "decay_to_two_photons",
     "delta_r2",
@@ -61,7 +62,9 @@ _NEUTRINOS = (12, 14, 16)
 @dataclass(frozen=True)
 class Collection:
     """Objects of one kind in N events, padded to K slots: p_T, η, φ, m (N, K) float, valid (N, K)
-    bool, charge and flavour (N, K) int8, btag (N, K) bool (False before a measurement)."""
+    bool, charge and flavour (N, K) int8, btag (N, K) bool (False before a measurement); p4: the
+    four-vectors (N, K, 4), zero in invalid slots, when a measurement already made them (None:
+    built from p_T, η, φ, m when asked for)."""
 
     pt: np.ndarray
     eta: np.ndarray
@@ -71,6 +74,7 @@ class Collection:
     charge: np.ndarray
     flavour: np.ndarray
     btag: np.ndarray
+    p4: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n: int, k: int) -> Collection:
@@ -83,7 +87,7 @@ class Collection:
         return self.pt.shape[1]
 
     def take(self, rows: np.ndarray | slice) -> Collection:
-        return Collection(*(getattr(self, f)[rows] for f in _FIELDS))
+        return Collection(*(getattr(self, f)[rows] for f in _FIELDS), p4=None if self.p4 is None else self.p4[rows])
 
     def sorted(self) -> Collection:
         """Slots reordered by decreasing p_T, invalid slots last."""
@@ -100,6 +104,8 @@ class Collection:
 
     def vectors(self, slot: int) -> np.ndarray:
         """Four-vectors (N, 4) of one slot (zeros where invalid)."""
+        if self.p4 is not None:
+            return self.p4[:, slot]
         return four_vectors(self.pt[:, slot], self.eta[:, slot], self.phi[:, slot], self.m[:, slot]) * self.valid[:, slot, None]
 
 
@@ -184,6 +190,20 @@ def kind_of_pdg(pdg: np.ndarray) -> np.ndarray:
     return out
 
 
+def check_observable(kinds: np.ndarray, pdg: np.ndarray, final: list[int]) -> None:
+    """Raise InvalidParameterError naming the first particle a fast detector cannot handle
+    (kinds: :func:`kind_of_pdg` of the final slots ``final`` of ``pdg``)."""
+    bad = kinds == -99
+    if np.any(bad):
+        event, slot = np.argwhere(bad)[0]
+        raise InvalidParameterError(
+            f"the fast detector cannot observe particle {int(pdg[event, final[slot]])} (event {int(event)}, slot "
+            f"{final[slot]}): it reconstructs quarks, gluons, photons, electrons and muons, sees neutrinos as missing "
+            "momentum and decays Higgs bosons to two photons; shower the events (physinf.detector.ShowerDetector) "
+            "to decay other unstable particles"
+        )
+
+
 def truth_objects(momenta: np.ndarray, pdg: np.ndarray, final: list[int] | tuple[int, ...], rng: np.random.Generator,
                   parton_pt_min: float = 1.0, parton_abs_eta_max: float = 2.5) -> dict[int, Collection]:
     """Visible truth objects of parton-level events, per kind.
@@ -196,15 +216,7 @@ def truth_objects(momenta: np.ndarray, pdg: np.ndarray, final: list[int] | tuple
     InvalidParameterError: shower such events (physinf.detector.ShowerDetector) instead."""
     final = list(final)
     kinds = kind_of_pdg(pdg[:, final])
-    bad = kinds == -99
-    if np.any(bad):
-        event, slot = np.argwhere(bad)[0]
-        raise InvalidParameterError(
-            f"the fast detector cannot observe particle {int(pdg[event, final[slot]])} (event {int(event)}, slot "
-            f"{final[slot]}): it reconstructs quarks, gluons, photons, electrons and muons, sees neutrinos as missing "
-            "momentum and decays Higgs bosons to two photons; shower the events (physinf.detector.ShowerDetector) "
-            "to decay other unstable particles"
-        )
+    check_observable(kinds, pdg, final)
     n = len(momenta)
     columns: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {k: [] for k in KINDS}
     # (mask, four-vectors or None, pdg column, slot) per column of each kind

@@ -33,13 +33,15 @@ import numpy as np
 
 from physinf.detector.objects import ELECTRON, JET, KIND_NAMES, KINDS, MUON, PHOTON, Collection, kind_of_pdg
 from physinf.errors import InvalidParameterError
-from physinf.simulate.events import EventSample
+from physinf.simulate.events import EventSample, frozen
 from theory.observables import pair_observables
 
-__all__ = ["REQUIREMENT_KEYS", "Layout", "Observed", "assemble", "default_requirements", "observe_objects", "process_layout"]
+__all__ = ["REQUIREMENT_KEYS", "Layout", "Observed", "assemble", "default_requirements", "observe_kept", "observe_objects",
+           "process_layout"]
 
 _PREFIX = {JET: "j", PHOTON: "a", ELECTRON: "e", MUON: "mu"}
 _KIND_OF = {"jets": JET, "photons": PHOTON, "electrons": ELECTRON, "muons": MUON}
+_KEY_OF = {"j": "jets", "a": "photons", "e": "electrons", "mu": "muons", "l": "leptons"}
 REQUIREMENT_KEYS = ("jets", "photons", "electrons", "muons", "leptons", "electrons+", "electrons-", "muons+", "muons-")
 
 
@@ -162,7 +164,14 @@ def observe_objects(objects: dict[int, Collection], *, requirements: tuple[tuple
         keep &= _count(objects, key) >= count
         passed.append(int(np.count_nonzero(keep)))
     rows: np.ndarray | slice = slice(None) if keep.all() else np.flatnonzero(keep)
-    objs = {k: c.take(rows) for k, c in objects.items()}
+    columns, layout_momenta = observe_kept({k: c.take(rows) for k, c in objects.items()}, requirements=requirements,
+                                           layout=layout, process=process)
+    return Observed(keep, tuple(passed), columns, layout_momenta)
+
+
+def observe_kept(objs: dict[int, Collection], *, requirements: tuple[tuple[str, int], ...], layout: Layout | None,
+                 process: str) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The named columns and the layout momenta of the events that met the requirements."""
     need = dict(requirements)
     per_kind = {k: 0 for k in KINDS}
     for key, count in need.items():
@@ -197,12 +206,13 @@ def observe_objects(objects: dict[int, Collection], *, requirements: tuple[tuple
                 elif charged:
                     columns[f"q_{prefix}{i}"] = zero
                 continue
-            columns[f"pt_{prefix}{i}"], columns[f"eta_{prefix}{i}"], columns[f"phi_{prefix}{i}"] = col.pt[:, r], col.eta[:, r], col.phi[:, r]
-            if prefix == "j":
-                columns[f"m_j{i}"] = col.m[:, r]
-                columns[f"btag_j{i}"] = col.btag[:, r].astype(float)
-            elif charged:
-                columns[f"q_{prefix}{i}"] = col.charge[:, r].astype(float)
+            present = col.valid[:, r]  # an object the selection does not require may be absent: zeros
+            sure = r < need.get(_KEY_OF[prefix], 0)  # the selection guarantees this object
+            for name, value in ((f"pt_{prefix}{i}", col.pt), (f"eta_{prefix}{i}", col.eta), (f"phi_{prefix}{i}", col.phi),
+                                *(((f"m_j{i}", col.m), (f"btag_j{i}", col.btag)) if prefix == "j" else ()),
+                                *(((f"q_{prefix}{i}", col.charge),) if charged and prefix != "j" else ())):
+                v = value[:, r]
+                columns[name] = (v if sure else np.where(present, v, 0)).astype(float, copy=False)
         if paired and f"m_{prefix}{prefix}" not in process_columns:
             if layout is None:
                 columns.update(pair_observables(col.vectors(0), col.vectors(1), prefix))
@@ -215,13 +225,14 @@ def observe_objects(objects: dict[int, Collection], *, requirements: tuple[tuple
     columns["ht"] = np.sum(np.where(jets.valid, jets.pt, 0.0), axis=1)
     mex = np.zeros(columns["ht"].shape)
     mey = np.zeros(columns["ht"].shape)
-    for col in objs.values():
-        if col.size:
-            mex -= np.sum(np.where(col.valid, col.pt * np.cos(col.phi), 0.0), axis=1)
-            mey -= np.sum(np.where(col.valid, col.pt * np.sin(col.phi), 0.0), axis=1)
+    for code, col in objs.items():
+        for slot in range(col.size):
+            p = _cached(vectors, _PREFIX[code], col, slot)
+            mex -= p[:, 1]
+            mey -= p[:, 2]
     columns["met"], columns["met_phi"] = np.hypot(mex, mey), np.arctan2(mey, mex)
     columns.update(process_columns)
-    return Observed(keep, tuple(passed), columns, layout_momenta)
+    return columns, layout_momenta
 
 
 def assemble(sample: EventSample, parts: list[Observed], *, name: str, requirements: tuple[tuple[str, int], ...],
@@ -233,14 +244,22 @@ def assemble(sample: EventSample, parts: list[Observed], *, name: str, requireme
     for i, (key, count) in enumerate(requirements):
         cutflow[f"{name}: {count} {key}"] = sum(p.passed[i] for p in parts)
     names = list(parts[0].columns)
-    columns = {k: np.concatenate([p.columns[k] for p in parts]) for k in names}
+    # new arrays are handed over frozen, so the EventSample keeps them instead of copying them
+    columns = {k: frozen(np.concatenate([p.columns[k] for p in parts])) for k in names}
     momenta = None if parts[0].momenta is None else np.concatenate([p.momenta for p in parts])
-    rows: np.ndarray | slice = slice(None) if keep.all() else np.flatnonzero(keep)
+    if keep.all():  # views of the (immutable) input arrays
+        def take(a: np.ndarray) -> np.ndarray:
+            return a
+    else:
+        rows = np.flatnonzero(keep)
+
+        def take(a: np.ndarray) -> np.ndarray:
+            return frozen(a[rows])
     observed = replace(
-        sample, momenta=sample.momenta[rows], pdg=sample.pdg[rows], weight_components=sample.weight_components[rows],
-        variations={k: v[rows] for k, v in sample.variations.items()}, observables=columns, cutflow=cutflow,
+        sample, momenta=take(sample.momenta), pdg=take(sample.pdg), weight_components=take(sample.weight_components),
+        variations={k: take(v) for k, v in sample.variations.items()}, observables=columns, cutflow=cutflow,
         provenance={**sample.provenance, "detector": {**provenance, "requirements": [list(r) for r in requirements]}},
-        mc_rel_error=sample.mc_rel_error if isinstance(rows, slice) else None,
+        mc_rel_error=sample.mc_rel_error if keep.all() else None,
     )
     return observed, momenta
 

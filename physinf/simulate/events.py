@@ -67,10 +67,32 @@ def _integers(name: str, values: Any) -> np.ndarray:
     return arr
 
 
+def _immutable(array: np.ndarray) -> bool:
+    """True when nobody can change the array's values: it and every array it views are read-only,
+    down to one that owns its memory (or to immutable bytes)."""
+    base: Any = array
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        if base.base is None:
+            return True
+        base = base.base
+    return isinstance(base, bytes)
+
+
 def _read_only(array: Any, dtype: Any) -> np.ndarray:
+    if isinstance(array, np.ndarray) and array.dtype == dtype and array.flags.c_contiguous and _immutable(array):
+        return array  # shared safely (e.g. the events a detector kept, handed over frozen)
     out = np.array(array, dtype=dtype)  # a private copy: nobody else can change it
     out.flags.writeable = False
     return out
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """The array itself, made read-only: for a new array handed to an EventSample, which then keeps
+    it instead of copying it (only for arrays nobody else holds)."""
+    array.flags.writeable = False
+    return array
 
 
 @dataclass(frozen=True, eq=False)
