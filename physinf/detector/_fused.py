@@ -121,6 +121,13 @@ def _direction(px, py, pz, pt):
 
 
 # ----------------------------------------------------------------------------- loops (compiled)
+def _normals(rng, out):
+    """out[i] = rng.standard_normal() in order: numba's Generator draws numpy's ziggurat numbers, the
+    very numbers rng.standard_normal(out=out) draws, three times faster (numpy: 12 ns per number here)."""
+    for i in range(out.size):
+        out[i] = rng.standard_normal()
+
+
 def _kind_loop(pdg, final, kinds, present):
     """Kind of each final-state particle (as objects.kind_of_pdg) into kinds (N, F), and per slot the
     count of each (present (F, 8): jet, photon, electron, muon, Higgs, invisible, padding,
@@ -200,7 +207,7 @@ def _truth_loop(momenta, pdg, final, col_slot, col_role, col_kind, slot_kind, de
                 comp[2, n, c + 1], comp[3, n, c + 1] = -ky + s2 * by, -kz + s2 * bz
         for c in range(n_cols):
             e, px, py, pz = comp[0, n, c], comp[1, n, c], comp[2, n, c], comp[3, n, c]
-            pt = math.hypot(px, py)
+            pt = math.sqrt(px * px + py * py)
             kin[0, n, c] = pt
             kin[1, n, c] = pz / pt if pt > 0 else (0.0 if pz == 0 else math.copysign(math.inf, pz))
             kin[3, n, c] = math.sqrt(max(e * e - px * px - py * py - pz * pz, 0.0))
@@ -450,7 +457,7 @@ def _loops() -> dict:
             for name in ("_bin", "_calo_relative", "_track_relative", "_table", "_tag", "_cos_sin", "_cosh_sinh", "_dr2",
                          "_direction", "_before", "_pt_eta_phi_m", "_cluster"):
                 g[name] = jit(g[name])
-            _LOOPS = {"kinds": jit(_kind_loop), "truth": jit(_truth_loop), "response": jit(_response_loop)}
+            _LOOPS = {"normals": jit(_normals), "kinds": jit(_kind_loop), "truth": jit(_truth_loop), "response": jit(_response_loop)}
     return _LOOPS
 
 
@@ -551,10 +558,10 @@ def fused_measure(momenta: np.ndarray, pdg: np.ndarray, final: list[int], rng: n
         if n * k:
             if code in (ELECTRON, MUON):
                 rng.random(out=d[0])
-            rng.standard_normal(out=d[1])
+            loops["normals"](rng, d[1].reshape(-1))
             if angular[code] > 0:
-                rng.standard_normal(out=d[2])
-                rng.standard_normal(out=d[3])
+                loops["normals"](rng, d[2].reshape(-1))
+                loops["normals"](rng, d[3].reshape(-1))
             rng.random(out=d[4])
     order = [(code, j, role) for code in KINDS for j, role in cols[code]]
     offsets = np.cumsum([0] + [len(cols[code]) for code in KINDS])

@@ -178,16 +178,20 @@ def decay_to_two_photons(parent: np.ndarray, rng: np.random.Generator) -> tuple[
 def kind_of_pdg(pdg: np.ndarray) -> np.ndarray:
     """Kind per particle: 1 jet (quarks 1-5, gluons), 2 photon, 3 electron, 4 muon, -1 invisible
     (neutrino), -25 Higgs (decayed to photons), 0 padding (PDG 0), -99 not supported."""
-    a = np.abs(pdg)
-    out = np.full(np.shape(pdg), -99, dtype=np.int16)
-    out[((a >= 1) & (a <= 5)) | (a == 21)] = JET
-    out[a == 22] = PHOTON
-    out[a == 11] = ELECTRON
-    out[a == 13] = MUON
-    out[np.isin(a, _NEUTRINOS)] = -1
-    out[a == 25] = -25
-    out[a == 0] = 0
-    return out
+    # |PDG| >= 99 reads the last entry, -99 (no supported particle has an id from 99 up)
+    return _KIND_TABLE[np.minimum(np.abs(np.asarray(pdg, dtype=np.int64)), _KIND_TABLE.size - 1)]
+
+
+def _kind_table() -> np.ndarray:
+    """kind_of_pdg by table lookup (one gather instead of a pass per kind), |PDG| < 99."""
+    table = np.full(100, -99, dtype=np.int16)
+    table[[1, 2, 3, 4, 5, 21]] = JET
+    table[22], table[11], table[13], table[25], table[0] = PHOTON, ELECTRON, MUON, -25, 0
+    table[list(_NEUTRINOS)] = -1
+    return table
+
+
+_KIND_TABLE = _kind_table()
 
 
 def check_observable(kinds: np.ndarray, pdg: np.ndarray, final: list[int]) -> None:

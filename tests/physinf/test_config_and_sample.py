@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from physinf.simulate import EventSample, GenerationConfig
+from physinf.simulate.events import frozen
 from theory.cuts import Cuts
 from theory.errors import InvalidParameterError, UnknownNameError
 
@@ -56,6 +57,20 @@ def test_sample_is_immutable(wbf_sample):
     assert "twice_m_jj" in more.observables and "twice_m_jj" not in wbf_sample.observables
     with pytest.raises(InvalidParameterError, match="observable 'bad'"):
         wbf_sample.with_observables({"bad": np.zeros(3)})  # derived samples are re-validated
+
+
+def test_sample_copies_what_others_can_change(wbf_sample):
+    """A sample keeps (does not copy) only arrays nobody can change: frozen new arrays and views of
+    its own arrays; a writeable array, or a read-only view of a writeable one, is copied."""
+    n = len(wbf_sample)
+    new = frozen(2 * wbf_sample.observables["m_jj"])
+    writeable = np.ones(n)
+    view = writeable[:]
+    view.flags.writeable = False
+    sample = wbf_sample.with_observables({"frozen": new, "writeable": writeable, "view": view})
+    assert sample.observables["frozen"] is new and sample.momenta is wbf_sample.momenta
+    writeable[:] = 5.0
+    assert np.all(sample.observables["writeable"] == 1.0) and np.all(sample.observables["view"] == 1.0)
 
 
 def test_concatenate_averages_runs_and_adds_pieces(wbf_sample, rng):

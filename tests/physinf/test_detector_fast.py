@@ -17,7 +17,7 @@ from scipy import stats
 
 from physinf.detector import FastDetector, decay_to_two_photons, load_card, preset_path
 from physinf.detector.card import card_from_dict
-from physinf.detector.objects import ELECTRON, JET, MUON, PHOTON, Collection, cluster_antikt, four_vectors
+from physinf.detector.objects import ELECTRON, JET, MUON, PHOTON, Collection, cluster_antikt, four_vectors, kind_of_pdg
 from physinf.detector.response import measure
 from physinf.errors import InvalidParameterError
 from physinf.simulate import EventSample, generate
@@ -229,6 +229,27 @@ def test_wbf_columns_and_provenance(wbf_sample, rng):
     assert det["lost_objects"]["photons: identification efficiency and acceptance"] > 0
     # about half the events lose a photon (|eta| < 2.5, efficiencies 0.95/0.85, isolation)
     assert 0.4 < len(obs) / len(sample) < 0.75
+
+
+def test_kind_of_pdg():
+    pdg = np.array([[1, -2, 3, -4, 5, 21, 22, 11, -11, 13, -13, 12, -14, 16, 25, 0, 6, -15, 24, 2212, -2147483647]])
+    expected = [JET] * 6 + [PHOTON, ELECTRON, ELECTRON, MUON, MUON, -1, -1, -1, -25, 0, -99, -99, -99, -99, -99]
+    assert kind_of_pdg(pdg).tolist() == [expected]
+
+
+def test_absent_objects_have_zero_columns():
+    """Columns of objects the selection does not require (a third jet, more photons) are zero in
+    events where the object is absent, whatever the detector did to it before losing it."""
+    sample = generate("gg_ggg", 3000, seed=5, n_adapt=2000, n_iterations=3)
+    data = tomllib.loads(preset_path("atlas-like").read_text())
+    data["jets"]["pt_min"] = 60.0  # loses the third jet in many events
+    detector = FastDetector(card_from_dict(data), requirements={"jets": 2})
+    obs = detector.apply(sample, np.random.default_rng(2)).observables
+    absent = obs["n_jets"] < 3
+    assert 0 < absent.sum() < len(absent)
+    for name in ("pt_j3", "eta_j3", "phi_j3", "m_j3", "btag_j3"):
+        assert np.all(obs[name][absent] == 0.0), name
+    assert np.all(obs["pt_j3"][~absent] > 60.0)
 
 
 @pytest.mark.parametrize("process, kwargs, required", [

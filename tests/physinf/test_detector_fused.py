@@ -22,7 +22,7 @@ import pytest
 
 import physinf.detector.fast as fast
 from physinf.detector import FastDetector, preset_path
-from physinf.detector._fused import available
+from physinf.detector._fused import _loops, available
 from physinf.detector.card import card_from_dict
 from physinf.simulate import generate
 
@@ -117,3 +117,12 @@ def test_mixed_records_same_as_numpy_path(wbf_sample, monkeypatch):
         _same(fused, reference)
     lost = fused.sample.provenance["detector"]["lost_objects"]
     assert any("not isolated" in key for key in lost)
+
+
+def test_compiled_normals_are_numpys():
+    """numba's Generator.standard_normal draws numpy's ziggurat numbers from the same stream."""
+    a, b = np.random.default_rng(9), np.random.default_rng(9)
+    mine = np.empty(10001)
+    _loops()["normals"](a, mine)
+    np.testing.assert_array_equal(mine, b.standard_normal(10001))
+    assert a.random() == b.random()  # and leaves the generator where numpy leaves it
