@@ -181,7 +181,9 @@ class EventSample:
         arrays += [(f"observables/{k}", v) for k, v in self.observables.items()]
         arrays += [(f"variations/{k}", v) for k, v in self.variations.items()]
         for name, values in arrays:
-            bad = ~np.isfinite(values)
+            if np.isfinite(values.sum()):  # one pass, no temporary: NaN or inf anywhere makes the sum NaN or inf
+                continue
+            bad = ~np.isfinite(values)  # (or finite values summing past 1.8e308)
             if bad.any():
                 first = int(np.argwhere(bad)[0][0])
                 where = "entry" if name == "theta_ref" else "event"
