@@ -368,16 +368,16 @@ def _response_loop(kin, comp, tid, offsets, draws, starts, edges, n_edges, calo,
             src = order[c]
             if ok[src]:
                 p, pz = lp[src], lp[src] * sh[src]
-                out[kept, c, 0], out[kept, c, 1], out[kept, c, 2], out[kept, c, 3] = p, le[src], lf[src], lm[src]
-                out[kept, c, 4] = math.sqrt(p * p + pz * pz + lm[src] * lm[src])
-                out[kept, c, 5], out[kept, c, 6], out[kept, c, 7] = p * cp[src], p * sp[src], pz
-                out_flags[kept, c, 0], out_flags[kept, c, 1], out_flags[kept, c, 2], out_flags[kept, c, 3] = (
+                out[0, c, kept], out[1, c, kept], out[2, c, kept], out[3, c, kept] = p, le[src], lf[src], lm[src]
+                out[4, c, kept] = math.sqrt(p * p + pz * pz + lm[src] * lm[src])
+                out[5, c, kept], out[6, c, kept], out[7, c, kept] = p * cp[src], p * sp[src], pz
+                out_flags[0, c, kept], out_flags[1, c, kept], out_flags[2, c, kept], out_flags[3, c, kept] = (
                     1, charge[src], flav[src], tagged[src])
             else:
                 for r in range(8):
-                    out[kept, c, r] = 0.0
+                    out[r, c, kept] = 0.0
                 for r in range(4):
-                    out_flags[kept, c, r] = 0
+                    out_flags[r, c, kept] = 0
         kept += 1
     return kept
 
@@ -517,11 +517,14 @@ def _columns(present: np.ndarray) -> dict[int, list[tuple[int, int]]]:
     return cols
 
 
-def _rows(count: int, width: int) -> np.ndarray:
-    """count arrays (N = width / ...) laid out as one (count, width) array whose rows start a few
-    cache lines apart modulo 4 kB (see _response_loop)."""
-    buf = np.empty(count * (width + 24))
-    return np.lib.stride_tricks.as_strided(buf, shape=(count, width), strides=((width + 24) * 8, 8))
+def _rows(count: int, width: int, dtype: type = np.float64) -> np.ndarray:
+    """count rows of width numbers as one (count, width) array whose rows start a few cache lines
+    apart modulo 4 kB: a loop over events that reads or writes one number per row would otherwise
+    find all its rows in the same L1 cache set (see _response_loop)."""
+    size = np.dtype(dtype).itemsize
+    stride = (width * size + 192 + 63) // 64 * 64  # 3 lines past a multiple of 4 kB: 64 rows in 64 different sets
+    buf = np.empty(count * stride // size + width, dtype)
+    return np.lib.stride_tricks.as_strided(buf, shape=(count, width), strides=(stride, size))
 
 
 def fused_measure(momenta: np.ndarray, pdg: np.ndarray, final: list[int], rng: np.random.Generator, card: DetectorCard,
@@ -580,8 +583,10 @@ def fused_measure(momenta: np.ndarray, pdg: np.ndarray, final: list[int], rng: n
     # numpy's SIMD arcsinh and arctan2 beat scalar libm on these contiguous rows
     np.arcsinh(kin[1], out=kin[1])
     np.arctan2(comp[2], comp[1], out=kin[2])
-    out = np.empty((n, n_cols, 8))
-    flags = np.empty((n, n_cols, 4), np.int8)
+    # kept events, quantity by quantity (rows: p_T, η, φ, m, E, p_x, p_y, p_z; valid, charge, flavour,
+    # b-tag) and object by object: every column of the observed sample is then a contiguous row
+    out = _rows(8 * n_cols, n).reshape(8, n_cols, n)
+    flags = _rows(4 * n_cols, n, np.int8).reshape(4, n_cols, n)
     keep = np.empty(n, bool)
     passed = np.zeros(len(requirements), np.int64)
     lost = np.zeros(17, np.int64)
@@ -593,7 +598,7 @@ def fused_measure(momenta: np.ndarray, pdg: np.ndarray, final: list[int], rng: n
         if a == b:
             objects[code] = Collection.empty(kept, 0)
             continue
-        o, g = out[:kept, a:b], flags[:kept, a:b]
+        o, g = out[:, a:b, :kept].transpose(2, 1, 0), flags[:, a:b, :kept].transpose(2, 1, 0)  # (kept, K, quantity)
         objects[code] = Collection(o[..., 0], o[..., 1], o[..., 2], o[..., 3], g[..., 0].view(bool), g[..., 1], g[..., 2],
                                    g[..., 3].view(bool), o[..., 4:])
     return objects, _lost(lost, card), keep, tuple(int(p) for p in passed)
