@@ -523,7 +523,7 @@ def _rows(count: int, width: int, dtype: type = np.float64) -> np.ndarray:
     find all its rows in the same L1 cache set (see _response_loop)."""
     size = np.dtype(dtype).itemsize
     stride = (width * size + 192 + 63) // 64 * 64  # 3 lines past a multiple of 4 kB: 64 rows in 64 different sets
-    buf = np.empty(count * stride // size + width, dtype)
+    buf: np.ndarray = np.empty(count * stride // size + width, dtype)
     return np.lib.stride_tricks.as_strided(buf, shape=(count, width), strides=(stride, size))
 
 
