@@ -1,17 +1,24 @@
 """The parton-level fast detector in compiled loops: one pass per event over its few objects.
 
 :func:`fused_measure` returns what ``measure(truth_objects(...), card, rng, parton_level=True)``
-returns (objects per kind, sorted, and the losses by reason) from the same random numbers: they are
-drawn with numpy in the order and shapes the numpy path draws them, so for a seed the two paths
-agree to rounding (tests/physinf/test_detector_fused.py checks them object by object). The numpy
+returns (objects per kind, sorted, and the losses by reason), restricted to the events that meet the
+requirements as ``observe.observe_objects`` selects them, from the same random numbers: they are
+drawn in the order and shapes the numpy path draws them (the normal ones by numba's Generator,
+which yields numpy's very numbers three times faster), so for a seed the two paths keep the same
+events with the same objects, equal to rounding (tests/physinf/test_detector_fused.py). The numpy
 path stays the readable reference and the fallback (``PHYSINF_KERNEL_BACKEND=numpy``).
 
-Why it is faster: the numpy path makes a few hundred passes over padded (events x slots) arrays per
-chunk. Here one numba loop builds the truth objects (and decays the Higgs), numpy computes their
-p_T, η, φ in one vectorised pass (its SIMD arcsinh and arctan2 beat scalar libm), and a second
-loop clusters, isolates, smears, accepts, tags and sorts each event in registers. Directions are
-carried as (cos φ, sin φ, sinh η, cosh η) of the truth four-vector and turned by the small
-smearing angles with short series, so the measured four-vectors need no trigonometry.
+Why it is faster (1.5-1.7x for the whole ``FastDetector.apply`` on WBF, docs/benchmarks.md §5): the
+numpy path makes a few hundred passes over padded (events x slots) arrays per chunk. Here one loop
+builds the truth objects (and decays the Higgs), numpy's SIMD arcsinh and arctan2 give η and φ
+(scalar libm is five times slower), and a second loop clusters, isolates, smears, accepts, tags,
+sorts and selects each event, writing the kept ones quantity by quantity so that every observed
+column is a contiguous row. Directions are carried as (cos φ, sin φ, sinh η, cosh η) of the truth
+four-vector and turned by the small smearing angles with short series, so the measured four-vectors
+need no trigonometry. What the loops read and write is laid out so that one event's data never
+lands in one L1 cache set (rows 2^k bytes apart did, and made the loop several times slower), and
+the card's tables are rows of plain arrays (slicing one inside a loop makes a new array object
+whose reference counting cost more than the look-up).
 """
 
 from __future__ import annotations
@@ -21,12 +28,25 @@ import math
 import numpy as np
 
 from physinf.detector.card import BinnedTable, CaloResolution, DetectorCard, TrackResolution
-from physinf.detector.objects import ELECTRON, JET, KIND_NAMES, KINDS, MUON, PHOTON, Collection, check_observable, kind_of_pdg
+from physinf.detector.objects import (
+    _KIND_TABLE,
+    ELECTRON,
+    JET,
+    KIND_NAMES,
+    KINDS,
+    MUON,
+    PHOTON,
+    Collection,
+    check_observable,
+    kind_of_pdg,
+)
 from physinf.errors import InvalidParameterError
 
 __all__ = ["available", "fused_measure"]
 
 _LOOPS: dict | None = None
+# where each kind is counted in _kind_loop's `present`
+_PRESENT_INDEX = np.array([(JET, PHOTON, ELECTRON, MUON, -25, -1, 0, -99).index(k) for k in _KIND_TABLE], np.int64)
 # per kind q (KINDS order), lost[1 + 4 q + reason]; lost[0]: jets merged by anti-kT
 _ISOLATION, _NO_TRACK, _OUTSIDE, _REJECTED = 0, 1, 2, 3
 
@@ -128,31 +148,16 @@ def _normals(rng, out):
         out[i] = rng.standard_normal()
 
 
-def _kind_loop(pdg, final, kinds, present):
-    """Kind of each final-state particle (as objects.kind_of_pdg) into kinds (N, F), and per slot the
-    count of each (present (F, 8): jet, photon, electron, muon, Higgs, invisible, padding,
-    unsupported)."""
+def _kind_loop(pdg, final, table, where, kinds, present):
+    """Kind of each final-state particle (objects.kind_of_pdg's table: table[min(|PDG|, 99)]) into
+    kinds (N, F), and per slot the count of each (present (F, 8) at where[|PDG|]: jet, photon,
+    electron, muon, Higgs, invisible, padding, unsupported)."""
+    top = table.size - 1
     for n in range(kinds.shape[0]):
         for j in range(final.size):
-            a = abs(pdg[n, final[j]])
-            if (1 <= a <= 5) or a == 21:
-                code, where = 1, 0
-            elif a == 22:
-                code, where = 2, 1
-            elif a == 11:
-                code, where = 3, 2
-            elif a == 13:
-                code, where = 4, 3
-            elif a == 25:
-                code, where = -25, 4
-            elif a == 12 or a == 14 or a == 16:
-                code, where = -1, 5
-            elif a == 0:
-                code, where = 0, 6
-            else:
-                code, where = -99, 7
-            kinds[n, j] = code
-            present[j, where] += 1
+            a = min(abs(pdg[n, final[j]]), top)
+            kinds[n, j] = table[a]
+            present[j, where[a]] += 1
 
 
 def _truth_loop(momenta, pdg, final, col_slot, col_role, col_kind, slot_kind, decay_cos, decay_phi, decay_start, comp, kin, tid):
@@ -540,7 +545,7 @@ def fused_measure(momenta: np.ndarray, pdg: np.ndarray, final: list[int], rng: n
     final_idx = np.asarray(final, np.int64)
     kinds = np.empty((n, len(final)), np.int64)
     present = np.zeros((len(final), 8), np.int64)
-    loops["kinds"](pdg, final_idx, kinds, present)
+    loops["kinds"](pdg, final_idx, _KIND_TABLE, _PRESENT_INDEX, kinds, present)
     if present[:, 7].any():
         check_observable(kind_of_pdg(pdg[:, final]), pdg, final)
     cols = _columns(present)

@@ -8,6 +8,10 @@ with named columns and the process's observables from reconstructed objects
 (:mod:`physinf.detector.observe`). The parton record and the weights of kept events are untouched
 (:class:`physinf.detector.Detector` contract).
 
+With numba (a dependency) the truth objects, the response and the selection run in compiled loops
+(:mod:`physinf.detector._fused`, 1.5-1.7x faster than the numpy steps); they draw the same random
+numbers in the same order, so a seed gives the same observed sample either way, to rounding.
+
 Example::
 
     from physinf.detector import FastDetector
@@ -153,6 +157,9 @@ class FastDetector:
             raise InvalidParameterError(f"sample must be an EventSample, got {type(sample).__name__}")
         if not isinstance(rng, np.random.Generator):
             raise InvalidParameterError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
+        if len(sample) == 0:
+            raise InvalidParameterError("the sample holds no events: there is nothing to observe (check the cuts or the "
+                                        "selection that made it)")
         layout = layout_for(sample)
         requirements = requirements_for(sample, layout, self._requirements)
         layout = layout if covers(requirements, layout) else None

@@ -276,6 +276,8 @@ def test_bad_input(wbf_sample):
         FastDetector.from_preset("atlas-like", requirements={"jet": 2})
     with pytest.raises(InvalidParameterError, match="DetectorCard"):
         FastDetector("atlas-like")
+    with pytest.raises(InvalidParameterError, match="no events"):
+        detector.apply(wbf_sample.subset(np.arange(0)), np.random.default_rng(1))
     small = wbf_sample.subset(np.arange(5))
     w_boson = replace(small, pdg=np.where(np.arange(5) == 4, 24, small.pdg), process="lhe:test")
     with pytest.raises(InvalidParameterError, match="cannot observe particle 24.*shower"):
