@@ -40,6 +40,7 @@ from physinf.detector.objects import (
     check_observable,
     kind_of_pdg,
 )
+from physinf.detector.response import ISOLATION, MERGED, NO_TRACK, OUTSIDE, REJECTED, loss_reason
 from physinf.errors import InvalidParameterError
 
 __all__ = ["available", "fused_measure"]
@@ -306,9 +307,8 @@ def _response_loop(kin, comp, tid, offsets, draws, starts, edges, n_edges, calo,
                     lost[1 + 4 * q + _OUTSIDE] += 1
                     v = False
                 tagged[c] = False
-                if not v:
+                if not v:  # a lost object's values are never read again: everything below asks ok first
                     ok[c] = False
-                    lp[c] = 0.0
                     continue
                 x = rel * rel  # s2 = log1p(x), by log(1 + x) corrected for the rounding of 1 + x (a third of log1p's cost)
                 u = 1.0 + x
@@ -340,8 +340,6 @@ def _response_loop(kin, comp, tid, offsets, draws, starts, edges, n_edges, calo,
                         lost[1 + 4 * q + _REJECTED] += 1
                         v = False
                 ok[c] = v
-                if not v:
-                    lp[c] = 0.0
         # sort each kind by decreasing p_T, lost slots last (stable)
         for q in range(4):
             a, b = offsets[q], offsets[q + 1]
@@ -471,7 +469,10 @@ def pack_card(card: DetectorCard) -> tuple:
     """The card's numbers in the arrays the response loop reads: bin edges (rows: calorimeters of
     jets, photons, electrons; trackers of electrons, muons; the five efficiency tables' |η| edges,
     then their p_T edges; +inf padded) and their counts, calorimeter (a, b, c, f0, f2, η0) and
-    tracker (a, b) parameters per bin, table values and roll-offs, b-tag rates, scalars."""
+    tracker (a, b) parameters per bin, table values and roll-offs, b-tag rates, scalars (par: jet
+    radius, p_T min and |η| max, b-tag parton p_T min and |η| max; at 5 + 3 q the isolation ΔR, p_T
+    min and ratio of kind q (KINDS order, jets unused); at 17 + q the angular resolutions; at 21
+    whether electrons have an ECAL resolution)."""
     tables: list[BinnedTable] = [card.electrons.tracking_efficiency, card.muons.tracking_efficiency, card.photons.efficiency,
                                  card.electrons.efficiency, card.muons.efficiency]
     calos: list[CaloResolution | None] = [card.jets.energy_resolution, card.photons.energy_resolution,
@@ -611,7 +612,8 @@ def fused_measure(momenta: np.ndarray, pdg: np.ndarray, final: list[int], rng: n
 
 def _requirement_table(requirements: tuple[tuple[str, int], ...]) -> np.ndarray:
     """Rows (kinds bit mask over KINDS, charge or 0, count) of the requirements (observe.REQUIREMENT_KEYS)."""
-    bits = {"jets": 1, "photons": 2, "electrons": 4, "muons": 8, "leptons": 12}
+    bits = {KIND_NAMES[code]: 1 << q for q, code in enumerate(KINDS)}
+    bits["leptons"] = bits[KIND_NAMES[ELECTRON]] | bits[KIND_NAMES[MUON]]
     table = np.zeros((len(requirements), 3), np.int64)
     for r, (key, count) in enumerate(requirements):
         base, sign = key.rstrip("+-"), key[len(key.rstrip("+-")):]
@@ -636,14 +638,9 @@ def _draw_buffers(shapes: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray
 
 
 def _lost(counts: np.ndarray, card: DetectorCard) -> dict[str, int]:
-    """The losses by reason under the numpy path's names, in its order."""
-    names = [(0, "jets: merged with another jet (anti-kT)")]
-    names += [(1 + 4 * q + _ISOLATION, f"{KIND_NAMES[code]}: not isolated") for q, code in enumerate(KINDS) if code != JET]
+    """The losses by reason under the numpy path's names (response.loss_reason), in its order."""
+    slots = [(0, JET, MERGED)] + [(1 + 4 * q + _ISOLATION, code, ISOLATION) for q, code in enumerate(KINDS) if code != JET]
     for q, code in enumerate(KINDS):
-        what = KIND_NAMES[code]
-        if code in (ELECTRON, MUON):
-            names.append((1 + 4 * q + _NO_TRACK, f"{what}: no track (tracking efficiency)"))
-        names.append((1 + 4 * q + _OUTSIDE, f"{what}: outside the calorimeter or tracker"))
-        names.append((1 + 4 * q + _REJECTED, f"jets: pT <= {card.jets.pt_min:g} GeV or |eta| >= {card.jets.abs_eta_max:g}"
-                      if code == JET else f"{what}: identification efficiency and acceptance"))
-    return {name: int(counts[i]) for i, name in names if counts[i]}
+        slots += [(1 + 4 * q + _NO_TRACK, code, NO_TRACK)] if code in (ELECTRON, MUON) else []
+        slots += [(1 + 4 * q + _OUTSIDE, code, OUTSIDE), (1 + 4 * q + _REJECTED, code, REJECTED)]
+    return {loss_reason(code, reason, card): int(counts[i]) for i, code, reason in slots if counts[i]}

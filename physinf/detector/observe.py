@@ -41,7 +41,7 @@ __all__ = ["REQUIREMENT_KEYS", "Layout", "Observed", "assemble", "default_requir
 
 _PREFIX = {JET: "j", PHOTON: "a", ELECTRON: "e", MUON: "mu"}
 _KIND_OF = {"jets": JET, "photons": PHOTON, "electrons": ELECTRON, "muons": MUON}
-_KEY_OF = {"j": "jets", "a": "photons", "e": "electrons", "mu": "muons", "l": "leptons"}
+_KEY_OF = {_PREFIX[k]: KIND_NAMES[k] for k in KINDS} | {"l": "leptons"}  # column prefix -> requirement key
 REQUIREMENT_KEYS = ("jets", "photons", "electrons", "muons", "leptons", "electrons+", "electrons-", "muons+", "muons-")
 
 

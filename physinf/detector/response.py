@@ -28,7 +28,7 @@ import numpy as np
 from physinf.detector.card import DetectorCard
 from physinf.detector.objects import ELECTRON, JET, KIND_NAMES, KINDS, MUON, PHOTON, Collection, cluster_antikt, isolation_sum
 
-__all__ = ["Measured", "lognormal_factor", "measure"]
+__all__ = ["Measured", "lognormal_factor", "loss_reason", "measure"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,25 @@ def _resolution(code: int, col: Collection, card: DetectorCard) -> np.ndarray:
         return np.where(both, combined, np.where(np.isfinite(track), track, ecal))
 
 
+MERGED, ISOLATION, NO_TRACK, OUTSIDE, REJECTED = "merged", "isolation", "no_track", "outside", "rejected"
+
+
+def loss_reason(code: int, reason: str, card: DetectorCard) -> str:
+    """The name under which objects of kind ``code`` lost for ``reason`` are counted."""
+    what = KIND_NAMES[code]
+    if reason == MERGED:
+        return f"{what}: merged with another jet (anti-kT)"
+    if reason == ISOLATION:
+        return f"{what}: not isolated"
+    if reason == NO_TRACK:
+        return f"{what}: no track (tracking efficiency)"
+    if reason == OUTSIDE:
+        return f"{what}: outside the calorimeter or tracker"
+    if code == JET:
+        return f"jets: pT <= {card.jets.pt_min:g} GeV or |eta| >= {card.jets.abs_eta_max:g}"
+    return f"{what}: identification efficiency and acceptance"
+
+
 def _count(lost: dict[str, int], what: str, mask: np.ndarray) -> None:
     n = int(np.count_nonzero(mask))
     if n:
@@ -78,7 +97,7 @@ def measure(objects: dict[int, Collection], card: DetectorCard, rng: np.random.G
     if parton_level:
         objects[JET], merges = cluster_antikt(objects[JET], card.jets.radius)
         if merges:
-            lost["jets: merged with another jet (anti-kT)"] = merges
+            lost[loss_reason(JET, MERGED, card)] = merges
         others = [objects[k] for k in KINDS if objects[k].size]
         isolated = {}
         for code, iso in ((PHOTON, card.photons.isolation), (ELECTRON, card.electrons.isolation), (MUON, card.muons.isolation)):
@@ -86,7 +105,7 @@ def measure(objects: dict[int, Collection], card: DetectorCard, rng: np.random.G
             if col.size:
                 total = isolation_sum(col, others, iso.delta_r, iso.pt_min, self_in_others=True)
                 fail = col.valid & (total > iso.max_ratio * col.pt)
-                _count(lost, f"{KIND_NAMES[code]}: not isolated", fail)
+                _count(lost, loss_reason(code, ISOLATION, card), fail)
                 isolated[code] = replace(col, valid=col.valid & ~fail)
         objects.update(isolated)
 
@@ -100,14 +119,14 @@ def measure(objects: dict[int, Collection], card: DetectorCard, rng: np.random.G
         if code in (ELECTRON, MUON):
             lep = card.electrons if code == ELECTRON else card.muons
             tracked = rng.random(valid.shape) < lep.tracking_efficiency(col.pt, col.eta)
-            _count(lost, f"{KIND_NAMES[code]}: no track (tracking efficiency)", valid & ~tracked)
+            _count(lost, loss_reason(code, NO_TRACK, card), valid & ~tracked)
             valid &= tracked
             angular = lep.angular_resolution
         else:
             angular = (card.jets if code == JET else card.photons).angular_resolution
         relative = _resolution(code, col, card)
         outside = ~np.isfinite(relative)
-        _count(lost, f"{KIND_NAMES[code]}: outside the calorimeter or tracker", valid & outside)
+        _count(lost, loss_reason(code, OUTSIDE, card), valid & outside)
         valid &= ~outside
         f = lognormal_factor(np.where(valid, relative, 0.0), rng.standard_normal(valid.shape))
         pt, m, eta, phi = col.pt * f, col.m * f, col.eta, col.phi
@@ -120,13 +139,13 @@ def measure(objects: dict[int, Collection], card: DetectorCard, rng: np.random.G
         btag = col.btag
         if code == JET:
             accepted = (pt > card.jets.pt_min) & (np.abs(eta) < card.jets.abs_eta_max)
-            _count(lost, f"jets: pT <= {card.jets.pt_min:g} GeV or |eta| >= {card.jets.abs_eta_max:g}", valid & ~accepted)
+            _count(lost, loss_reason(JET, REJECTED, card), valid & ~accepted)
             valid &= accepted
             btag = valid & (rng.random(valid.shape) < card.btag.probability(col.flavour, pt))
         else:
             table = card.photons.efficiency if code == PHOTON else (card.electrons if code == ELECTRON else card.muons).efficiency
             accepted = rng.random(valid.shape) < table(pt, eta)
-            _count(lost, f"{KIND_NAMES[code]}: identification efficiency and acceptance", valid & ~accepted)
+            _count(lost, loss_reason(code, REJECTED, card), valid & ~accepted)
             valid &= accepted
         out[code] = Collection(pt, eta, phi, m, valid, col.charge, col.flavour, btag).sorted()
     return Measured(out, lost)
