@@ -343,6 +343,11 @@ def _response_loop(kin, comp, tid, offsets, draws, starts, edges, n_edges, calo,
         # sort each kind by decreasing p_T, lost slots last (stable)
         for q in range(4):
             a, b = offsets[q], offsets[q + 1]
+            if b - a == 2:  # without branches: the order of two objects is a coin toss the CPU mispredicts
+                first, second = ok[a + 1], ok[a]
+                swap = int((first & second & (lp[a + 1] > lp[a])) | (first & ~second))
+                order[a], order[a + 1] = a + swap, a + 1 - swap
+                continue
             for c in range(a, b):
                 order[c] = c
             for c in range(a + 1, b):

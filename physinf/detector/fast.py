@@ -35,9 +35,9 @@ from physinf.detector.card import DetectorCard, load_card
 from physinf.detector.objects import HIGGS_TO_GAMMA_GAMMA_BR, truth_objects
 from physinf.detector.observe import (
     REQUIREMENT_KEYS,
+    Assembly,
     Layout,
     Observed,
-    assemble,
     default_requirements,
     observe_kept,
     observe_objects,
@@ -164,7 +164,7 @@ class FastDetector:
         requirements = requirements_for(sample, layout, self._requirements)
         layout = layout if covers(requirements, layout) else None
         final = final_slots(sample)
-        parts, lost = [], []
+        assembly, lost = Assembly(sample), []
         packed = pack_card(self.card) if fused_available() else None
         # chunks of CHUNK events keep the working arrays in cache (about twice as fast as whole arrays)
         for start in range(0, max(len(sample), 1), CHUNK):
@@ -173,16 +173,16 @@ class FastDetector:
                 objects, chunk_lost, keep, passed = fused_measure(sample.momenta[rows], sample.pdg[rows], final, rng,
                                                                   self.card, packed, requirements)
                 lost.append(chunk_lost)
-                parts.append(Observed(keep, passed, *observe_kept(objects, requirements=requirements, layout=layout,
+                assembly.add(Observed(keep, passed, *observe_kept(objects, requirements=requirements, layout=layout,
                                                                   process=sample.process)))
                 continue
             truth = truth_objects(sample.momenta[rows], sample.pdg[rows], final, rng,
                                   self.card.btag.parton_pt_min, self.card.btag.parton_abs_eta_max)
             measured = measure(truth, self.card, rng, parton_level=True)
             lost.append(measured.lost)
-            parts.append(observe_objects(measured.objects, requirements=requirements, layout=layout, process=sample.process))
+            assembly.add(observe_objects(measured.objects, requirements=requirements, layout=layout, process=sample.process))
         provenance = detector_provenance(self.name, self.card, "parton", lost_objects=merge_lost(lost))
-        observed, momenta = assemble(sample, parts, name=self.name, requirements=requirements, provenance=provenance)
+        observed, momenta = assembly.finish(name=self.name, requirements=requirements, provenance=provenance)
         return Reconstruction(observed, momenta)
 
     def apply(self, sample: EventSample, rng: np.random.Generator) -> EventSample:

@@ -46,7 +46,7 @@ from physinf.detector.fast import (
     requirements_for,
 )
 from physinf.detector.objects import KINDS, Collection
-from physinf.detector.observe import assemble, observe_objects
+from physinf.detector.observe import Assembly, observe_objects
 from physinf.detector.response import measure
 from physinf.errors import InvalidParameterError, PhysinfError
 from physinf.simulate.events import EventSample
@@ -355,16 +355,17 @@ class ShowerDetector:
                                 wbf=sample.process == "wbf")
         measured = measure(result.objects, self.card, rng, parton_level=False)
         showered = ~result.failed
-        parts = [observe_objects({k: c.take(showered) for k, c in measured.objects.items()}, requirements=requirements,
-                                 layout=layout, process=sample.process)]
         kept = sample.subset(showered, reason=f"{self.name}: showered")
+        assembly = Assembly(kept)
+        assembly.add(observe_objects({k: c.take(showered) for k, c in measured.objects.items()}, requirements=requirements,
+                                     layout=layout, process=sample.process))
         provenance = detector_provenance(
             self.name, self.card, "shower", lost_objects=merge_lost([measured.lost]),
             shower={**_config_dict(self.shower), "seed": seed, "pythia_failures": int(result.failed.sum()),
                     "failed_events": np.flatnonzero(result.failed).tolist()[:1000],
                     "wall_s": result.wall_s, "pythia_s": result.pythia_s, "glue_s": result.glue_s},
         )
-        observed, momenta = assemble(kept, parts, name=self.name, requirements=requirements, provenance=provenance)
+        observed, momenta = assembly.finish(name=self.name, requirements=requirements, provenance=provenance)
         return Reconstruction(observed, momenta)
 
     def apply(self, sample: EventSample, rng: np.random.Generator) -> EventSample:

@@ -125,6 +125,10 @@ class EventSample:
     config: GenerationConfig | None = None
     mc_rel_error: float | None = None
     cutflow: Mapping[str, int] = field(default_factory=dict)
+    # internal: arrays ("momenta", "weight_components", "variations", "observables") whose values are known
+    # good (rows of a validated sample, columns checked as they were made): not checked again (which
+    # cost a detector a tenth of its time). Emptied once validated, so a later replace() checks everything.
+    _checked: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         def put(name: str, value: Any) -> None:
@@ -145,6 +149,7 @@ class EventSample:
         if self.mc_rel_error is not None:
             put("mc_rel_error", float(self.mc_rel_error))
         self._validate()
+        put("_checked", frozenset())
 
     def _validate(self) -> None:
         n = self.momenta.shape[0] if self.momenta.ndim else -1
@@ -181,6 +186,8 @@ class EventSample:
         arrays += [(f"observables/{k}", v) for k, v in self.observables.items()]
         arrays += [(f"variations/{k}", v) for k, v in self.variations.items()]
         for name, values in arrays:
+            if name.split("/")[0] in self._checked:
+                continue
             if np.isfinite(values.sum()):  # one pass, no temporary: NaN or inf anywhere makes the sum NaN or inf
                 continue
             bad = ~np.isfinite(values)  # (or finite values summing past 1.8e308)
@@ -202,7 +209,7 @@ class EventSample:
         negative = [k for k, v in self.cutflow.items() if v < 0]
         if negative:
             raise InvalidParameterError(f"cut-flow entries {negative} are negative")
-        if self.config is not None and len(self):
+        if self.config is not None and len(self) and "momenta" not in self._checked:
             p = self.momenta
             balance = p[:, 0] + p[:, 1] - p[:, 2:].sum(axis=1)
             scale = np.abs(p[:, :2, 0]).sum(axis=1)
@@ -303,12 +310,14 @@ class EventSample:
         """Events ``index`` with weights (and variations) multiplied by ``factor``."""
         f = np.asarray(factor, dtype=float)
         fw = f[:, None] if f.ndim == 1 else f
+        # new arrays (or views of immutable ones) handed over frozen: kept without another copy
         return replace(
             self,
-            momenta=self.momenta[index], pdg=self.pdg[index], weight_components=self.weight_components[index] * fw,
-            observables={k: v[index] for k, v in self.observables.items()},
-            variations={k: v[index] * fw for k, v in self.variations.items()},
-            **changes,
+            momenta=frozen(self.momenta[index]), pdg=frozen(self.pdg[index]),
+            weight_components=frozen(self.weight_components[index] * fw),
+            observables={k: frozen(v[index]) for k, v in self.observables.items()},
+            variations={k: frozen(v[index] * fw) for k, v in self.variations.items()},
+            _checked=frozenset({"momenta", "observables"}), **changes,
         )
 
     def subset(self, index: Any, *, reason: str | None = None) -> EventSample:

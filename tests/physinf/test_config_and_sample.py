@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,21 @@ def test_sample_copies_what_others_can_change(wbf_sample):
     assert sample.observables["frozen"] is new and sample.momenta is wbf_sample.momenta
     writeable[:] = 5.0
     assert np.all(sample.observables["writeable"] == 1.0) and np.all(sample.observables["view"] == 1.0)
+
+
+def test_rows_of_a_valid_sample_are_trusted_once(wbf_sample):
+    """A subset's rows come from a validated sample, so their values are not checked again; the
+    trust is not inherited: a later replace() with damaged values is refused."""
+    part = wbf_sample.subset(np.arange(len(wbf_sample)) % 2 == 0)
+    assert part._checked == frozenset()  # emptied once the subset was built
+    damaged = np.array(part.momenta)
+    damaged[3, 2, 1] = np.nan
+    with pytest.raises(InvalidParameterError, match="momenta holds 1 non-finite values.*event 3"):
+        replace(part, momenta=damaged)
+    bad = np.array(part.weight_components)
+    bad[1, 0] = np.inf
+    with pytest.raises(InvalidParameterError, match="weight_components.*event 1"):
+        replace(part, weight_components=bad)
 
 
 def test_concatenate_averages_runs_and_adds_pieces(wbf_sample, rng):

@@ -231,6 +231,35 @@ def test_wbf_columns_and_provenance(wbf_sample, rng):
     assert 0.4 < len(obs) / len(sample) < 0.75
 
 
+def test_assembly_writes_chunks_in_order_and_refuses_bad_columns(wbf_sample):
+    """The observed sample is built chunk by chunk into arrays sized for the whole input: the kept
+    rows land in event order with their parton record, the cut-flow adds up, and a non-finite
+    column value is still found and named (the columns are only trusted when every chunk was finite)."""
+    from physinf.detector.observe import Assembly, Observed
+
+    sample = wbf_sample.subset(np.arange(10))
+    keeps = [np.array([True, False, True, True]), np.array([False, False, True]), np.array([True, True, False])]
+    values = [np.array([1.0, 2.0, 3.0]), np.array([4.0]), np.array([5.0, 6.0])]
+
+    def build(bad: bool) -> EventSample:
+        assembly = Assembly(sample)
+        for i, (keep, x) in enumerate(zip(keeps, values)):
+            x = x.copy()
+            if bad and i == 1:
+                x[0] = np.nan
+            assembly.add(Observed(keep, (int(keep.sum()),), {"x": x}, None))
+        return assembly.finish(name="d", requirements=(("jets", 2),), provenance={})[0]
+
+    observed = build(bad=False)
+    rows = np.flatnonzero(np.concatenate(keeps))
+    np.testing.assert_array_equal(observed.observables["x"], np.arange(1.0, 7.0))
+    np.testing.assert_array_equal(observed.momenta, sample.momenta[rows])
+    np.testing.assert_array_equal(observed.weight_components, sample.weight_components[rows])
+    assert observed.cutflow["d: 2 jets"] == 6
+    with pytest.raises(InvalidParameterError, match="observables/x holds 1 non-finite.*event 3"):
+        build(bad=True)
+
+
 def test_kind_of_pdg():
     pdg = np.array([[1, -2, 3, -4, 5, 21, 22, 11, -11, 13, -13, 12, -14, 16, 25, 0, 6, -15, 24, 2212, -2147483647]])
     expected = [JET] * 6 + [PHOTON, ELECTRON, ELECTRON, MUON, MUON, -1, -1, -1, -25, 0, -99, -99, -99, -99, -99]
