@@ -250,7 +250,7 @@ class Assembly:
         self.seen = 0  # input events added so far
         self.kept = 0
         self.keep: list[np.ndarray] = []
-        self.passed: np.ndarray | None = None
+        self.passed = np.zeros(0, np.int64)  # events remaining after each requirement
         self.columns: dict[str, np.ndarray] = {}
         self.momenta: np.ndarray | None = None  # component-major store (P, 4, N), as _layout_momenta makes them
         self.finite = True  # every column value so far (checked while the chunk is in cache)
@@ -288,7 +288,7 @@ class Assembly:
         keep = np.concatenate(self.keep)
         cutflow = dict(sample.cutflow)
         for i, (key, count) in enumerate(requirements):
-            cutflow[f"{name}: {count} {key}"] = int(self.passed[i]) if self.passed is not None else 0
+            cutflow[f"{name}: {count} {key}"] = int(self.passed[i])
         # frozen whole, then their first rows: the EventSample keeps these views instead of copying them
         columns = {key: frozen(value)[: self.kept] for key, value in self.columns.items()}
         momenta = None if self.momenta is None else self.momenta[..., : self.kept].transpose(2, 0, 1)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 
@@ -83,11 +81,11 @@ def test_rows_of_a_valid_sample_are_trusted_once(wbf_sample):
     damaged = np.array(part.momenta)
     damaged[3, 2, 1] = np.nan
     with pytest.raises(InvalidParameterError, match="momenta holds 1 non-finite values.*event 3"):
-        replace(part, momenta=damaged)
+        dataclasses.replace(part, momenta=damaged)
     bad = np.array(part.weight_components)
     bad[1, 0] = np.inf
     with pytest.raises(InvalidParameterError, match="weight_components.*event 1"):
-        replace(part, weight_components=bad)
+        dataclasses.replace(part, weight_components=bad)
 
 
 def test_concatenate_averages_runs_and_adds_pieces(wbf_sample, rng):
