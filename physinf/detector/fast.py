@@ -170,11 +170,11 @@ class FastDetector:
         for start in range(0, max(len(sample), 1), CHUNK):
             rows = slice(start, start + CHUNK)
             if packed is not None:  # compiled loops, same random numbers and results (physinf.detector._fused)
-                objects, chunk_lost, keep, passed = fused_measure(sample.momenta[rows], sample.pdg[rows], final, rng,
-                                                                  self.card, packed, requirements)
+                objects, chunk_lost, keep, passed, summary = fused_measure(sample.momenta[rows], sample.pdg[rows], final, rng,
+                                                                           self.card, packed, requirements)
                 lost.append(chunk_lost)
                 assembly.add(Observed(keep, passed, *observe_kept(objects, requirements=requirements, layout=layout,
-                                                                  process=sample.process)))
+                                                                  process=sample.process, summary=summary)))
                 continue
             truth = truth_objects(sample.momenta[rows], sample.pdg[rows], final, rng,
                                   self.card.btag.parton_pt_min, self.card.btag.parton_abs_eta_max)

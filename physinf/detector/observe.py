@@ -171,8 +171,9 @@ def observe_objects(objects: dict[int, Collection], *, requirements: tuple[tuple
 
 
 def observe_kept(objs: dict[int, Collection], *, requirements: tuple[tuple[str, int], ...], layout: Layout | None,
-                 process: str) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """The named columns and the layout momenta of the events that met the requirements."""
+                 process: str, summary: dict[str, np.ndarray] | None = None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The named columns and the layout momenta of the events that met the requirements; summary:
+    the :func:`summary_columns`, when the compiled detector made them already."""
     need = dict(requirements)
     per_kind = {k: 0 for k in KINDS}
     for key, count in need.items():
@@ -220,20 +221,29 @@ def observe_kept(objs: dict[int, Collection], *, requirements: tuple[tuple[str, 
             else:  # a registered process's own observables hold what matters; add the pair mass
                 a, b = _cached(vectors, prefix, col, 0), _cached(vectors, prefix, col, 1)
                 columns[f"m_{prefix}{prefix}"] = np.sqrt(np.maximum((a[:, 0] + b[:, 0]) ** 2 - np.sum((a[:, 1:] + b[:, 1:]) ** 2, axis=1), 0.0))
-    for code in KINDS:
-        columns[f"n_{KIND_NAMES[code]}"] = np.sum(objs[code].valid, axis=1).astype(float)
+    columns.update(summary_columns(objs, vectors) if summary is None else summary)
+    columns.update(process_columns)
+    return columns, layout_momenta
+
+
+def summary_columns(objs: dict[int, Collection], vectors: dict[tuple[str, int], np.ndarray] | None = None
+                    ) -> dict[str, np.ndarray]:
+    """Objects per kind (n_jets, ...), the scalar sum of jet p_T (ht) and the missing transverse
+    momentum (met, met_phi: minus the vector sum of every object's p_T, kinds in KINDS order and
+    objects in p_T order, as the compiled detector sums them)."""
+    vectors = {} if vectors is None else vectors
+    columns = {f"n_{KIND_NAMES[code]}": np.sum(objs[code].valid, axis=1).astype(float) for code in KINDS}
     jets = objs[JET]
     columns["ht"] = np.sum(np.where(jets.valid, jets.pt, 0.0), axis=1)
     mex = np.zeros(columns["ht"].shape)
     mey = np.zeros(columns["ht"].shape)
-    for code, col in objs.items():
-        for slot in range(col.size):
-            p = _cached(vectors, _PREFIX[code], col, slot)
+    for code in KINDS:
+        for slot in range(objs[code].size):
+            p = _cached(vectors, _PREFIX[code], objs[code], slot)
             mex -= p[:, 1]
             mey -= p[:, 2]
     columns["met"], columns["met_phi"] = np.hypot(mex, mey), np.arctan2(mey, mex)
-    columns.update(process_columns)
-    return columns, layout_momenta
+    return columns
 
 
 class Assembly:
