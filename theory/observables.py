@@ -25,11 +25,10 @@ def _mass2_of_sum(*vectors: np.ndarray) -> np.ndarray:
 
 def _pt_eta_y(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """p_T, pseudorapidity asinh(p_z/p_T) and rapidity of momenta (N, 4), each computed once."""
-    e, pz = p[:, 0], p[:, 3]
-    p_t = np.sqrt(p[:, 1] ** 2 + p[:, 2] ** 2)
+    p_t = pt(p)
     with np.errstate(divide="ignore", invalid="ignore"):  # p_T = 0: η = ±inf, as pseudorapidity
-        eta = np.arcsinh(pz / p_t)
-    return p_t, eta, np.log((e + pz) / (e - pz)) / 2
+        eta = np.arcsinh(p[:, 3] / p_t)
+    return p_t, eta, rapidity(p)
 
 
 def pair_observables(a: np.ndarray, b: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
