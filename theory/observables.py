@@ -16,11 +16,12 @@ __all__ = ["dilepton_observables", "pair_observables", "wbf_invariants", "wbf_ob
 
 
 def _mass2_of_sum(*vectors: np.ndarray) -> np.ndarray:
-    """(Σ p)² of momenta (N, 4), component by component (no (N, 4) temporaries)."""
-    e, x, y, z = (vectors[0][:, k] for k in range(4))
+    """(Σ p)² of momenta (N, 4): theory.kinematics.mass2 of the summed components (summed component by
+    component: no (N, 4) temporaries)."""
+    total = [vectors[0][:, k] for k in range(4)]
     for v in vectors[1:]:
-        e, x, y, z = e + v[:, 0], x + v[:, 1], y + v[:, 2], z + v[:, 3]
-    return e * e - x * x - y * y - z * z
+        total = [t + v[:, k] for k, t in enumerate(total)]
+    return mass2(total)
 
 
 def _pt_eta_y(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -101,6 +101,12 @@ def _combined(track, ecal):
     return track if math.isfinite(track) else ecal
 
 
+def _energy(pt, cosh_eta, m):
+    """E = sqrt(m² + (p_T cosh η)²)."""
+    p = pt * cosh_eta
+    return math.sqrt(m * m + p * p)
+
+
 def _lognormal(rel, z):
     """response.lognormal_factor of one object; NaN where rel is not finite."""
     if not math.isfinite(rel):
@@ -248,7 +254,7 @@ def _truth_loop(momenta, pdg, final, col_slot, col_role, col_kind, slot_kind, de
 def _resolution_loop(kin, comp, offsets, starts, edges, n_edges, calo, track, par, rel):
     """The relative resolution of every truth object, into rel at its place in the rows of
     smearing draws (rel[starts[q, 1] + s]), NaN where not finite: response.lognormal_factor then turns
-    whole rows into smearing factors with numpy's SIMD log1p and exp (7x faster than one object at a
+    whole rows into smearing factors with numpy's SIMD log1p and exp (six times faster than one object at a
     time, whose chain of square roots, divisions, log and exp the CPU cannot overlap)."""
     n_events, electron_ecal = kin.shape[1], par[21] > 0
     for q in range(4):
@@ -256,9 +262,7 @@ def _resolution_loop(kin, comp, offsets, starts, edges, n_edges, calo, track, pa
         for n in range(n_events):
             for c in range(offsets[q], offsets[q + 1]):
                 pt, eta, m = kin[0, n, c], kin[1, n, c], kin[3, n, c]
-                ch = _direction(comp[1, n, c], comp[2, n, c], comp[3, n, c], pt)[3]
-                energy = pt * ch
-                energy = math.sqrt(m * m + energy * energy)
+                energy = _energy(pt, _direction(comp[1, n, c], comp[2, n, c], comp[3, n, c], pt)[3], m)
                 # (helpers taking arrays are called from here, not through another helper: each call
                 # that numba does not inline counts references to its arrays, which cost more than the work)
                 if q < 2:  # σ(E)/E of the jet and photon calorimeters
@@ -276,7 +280,7 @@ def _response_loop(kin, comp, tid, offsets, draws, factor, starts, edges, n_edge
     efficiency and b-tags, sorted by p_T (see physinf.detector.response for the steps); then the
     requirements req (rows: kinds bit mask, charge or 0, count). Kept events are written in order to
     out (p_T, η, φ, m, E, p_x, p_y, p_z per object), out_flags (valid, charge, flavour, b-tag) and
-    summary (objects per kind, H_T, and minus the sums of p_x and p_y: observe._summary's sums, in its order);
+    summary (objects per kind, H_T, and minus the sums of p_x and p_y: observe.summary_columns's sums, in its order);
     keep (N,) says which; passed[r]: events meeting requirements 0..r. Returns the number kept.
     factor: the smearing factors of the truth objects, laid out as the smearing draws (_resolution_loop);
     jets that anti-kT changed get theirs anew.
@@ -346,8 +350,7 @@ def _response_loop(kin, comp, tid, offsets, draws, factor, starts, edges, n_edge
                         lost[1 + 4 * q + _NO_TRACK] += 1
                         v = False
                 if q == 0 and close:  # jets of an event anti-kT changed
-                    energy = lp[c] * ch[c]
-                    energy = math.sqrt(lm[c] * lm[c] + energy * energy)
+                    energy = _energy(lp[c], ch[c], lm[c])
                     f = _lognormal(_calo_relative(edges, n_edges, calo, 0, energy, le[c]), draws[starts[q, 1] + s])
                 else:
                     f = factor[starts[q, 1] + s]
@@ -517,7 +520,7 @@ def _loops() -> dict:
 
             jit = njit(cache=True, nogil=True, error_model="numpy")
             g = globals()
-            for name in ("_bin", "_calo_relative", "_track_relative", "_combined", "_lognormal", "_table", "_tag", "_cos_sin",
+            for name in ("_bin", "_calo_relative", "_track_relative", "_combined", "_energy", "_lognormal", "_table", "_tag", "_cos_sin",
                          "_cosh_sinh", "_dr2", "_direction", "_before", "_pt_eta_phi_m", "_cluster"):
                 g[name] = jit(g[name])
             _LOOPS = {"normals": jit(_normals), "kinds": jit(_kind_loop), "truth": jit(_truth_loop),
